@@ -1,0 +1,23 @@
+"""fixup_rl: deep residual policy and value networks without normalization, for SB3.
+
+Zhang, Dauphin & Ma, "Fixup Initialization: Residual Learning Without Normalization",
+ICLR 2019, https://arxiv.org/abs/1901.09321
+"""
+
+from fixup_rl.folding import fold
+from fixup_rl.nn import NORMS, FixupBlock, ImpalaCNN, ResidualMLP
+from fixup_rl.param_groups import fixup_param_groups
+from fixup_rl.scale import fixup_scale
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "NORMS",
+    "FixupBlock",
+    "ImpalaCNN",
+    "ResidualMLP",
+    "__version__",
+    "fixup_param_groups",
+    "fixup_scale",
+    "fold",
+]

@@ -1,0 +1,71 @@
+"""Small helpers that let one residual block serve both vector and image inputs.
+
+A block is built from "layers" of one kind: ``"linear"`` (``nn.Linear``, for vectors) or
+``"conv"`` (a 3x3 ``nn.Conv2d`` with stride 1 and padding 1, for images). The helpers here
+create such layers, apply them with an explicit weight and bias, and initialize them.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LAYER_KINDS = ("linear", "conv")
+
+
+def make_layer(kind: str, in_dim: int, out_dim: int, bias: bool) -> nn.Linear | nn.Conv2d:
+    """Create a Linear layer or a 3x3 same-padding convolution.
+
+    :param kind: ``"linear"`` or ``"conv"``
+    :param in_dim: input features (or channels)
+    :param out_dim: output features (or channels)
+    :param bias: whether the layer has a vector bias
+    :return: the layer
+    """
+    if kind == "linear":
+        return nn.Linear(in_dim, out_dim, bias=bias)
+    return nn.Conv2d(in_dim, out_dim, kernel_size=3, padding=1, bias=bias)
+
+
+def apply_layer(
+    layer: nn.Linear | nn.Conv2d, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+) -> torch.Tensor:
+    """Apply ``layer``'s operation to ``x`` with the given weight and bias instead of its own.
+
+    :param layer: the layer whose kind (and for convolutions, padding) is used
+    :param x: the input
+    :param weight: the weight to use, shaped like ``layer.weight``
+    :param bias: the vector bias to use, or None
+    :return: the output
+    """
+    if isinstance(layer, nn.Conv2d):
+        return F.conv2d(x, weight, bias, padding=layer.padding)
+    return F.linear(x, weight, bias)
+
+
+def weight_sums(weight: torch.Tensor) -> torch.Tensor:
+    """Sum a weight over everything but its output dimension.
+
+    A constant ``a`` added to every input of a Linear layer (or to every input pixel of a
+    convolution, padding included) comes out as the vector bias ``a * weight_sums(weight)``.
+
+    :param weight: a Linear weight ``(out, in)`` or a conv weight ``(out, in, kh, kw)``
+    :return: a vector of shape ``(out,)``
+    """
+    return weight.flatten(1).sum(dim=1)
+
+
+def he_init_(layer: nn.Linear | nn.Conv2d, scale: float = 1.0) -> None:
+    """He (Kaiming) normal init of ``layer``'s weight, times ``scale``; its bias set to zero.
+
+    He et al., "Delving Deep into Rectifiers", ICCV 2015: std = sqrt(2 / fan_in).
+
+    :param layer: the layer to initialize in place
+    :param scale: a factor applied after the He init (Fixup's depth scaling)
+    """
+    nn.init.kaiming_normal_(layer.weight, mode="fan_in", nonlinearity="relu")
+    with torch.no_grad():
+        layer.weight.mul_(scale)
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
