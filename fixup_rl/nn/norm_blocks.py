@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from fixup_rl.nn.layers import he_init_, make_layer
@@ -43,10 +44,20 @@ class BatchNormBlock(ResidualBlock):
     def branch(self, x: torch.Tensor) -> torch.Tensor:
         h = x
         for i, (layer, norm) in enumerate(zip(self.layers, self.norms, strict=True)):
-            h = norm(layer(h))
+            h = _batch_norm(norm, layer(h))
             if i < self.m - 1:
                 h = self.activation(h)
         return h
+
+
+def _batch_norm(norm: nn.modules.batchnorm._BatchNorm, h: torch.Tensor) -> torch.Tensor:
+    # A batch of one sample has no batch statistics; in train mode it is normalized with the
+    # running statistics instead of failing (SB3 can hand over a last minibatch of one).
+    if norm.training and h.shape[0] == 1:
+        return F.batch_norm(
+            h, norm.running_mean, norm.running_var, norm.weight, norm.bias, False, 0.0, norm.eps
+        )
+    return norm(h)
 
 
 class LayerNormBlock(ResidualBlock):

@@ -1,0 +1,99 @@
+"""What the Fixup SAC and TD3 policies share: configuration, networks and optimizers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gymnasium import spaces
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import Schedule
+from torch import nn
+
+from fixup_rl._validation import check_activation, check_choice, check_int, check_positive_float
+from fixup_rl.nn.factory import NORMS
+from fixup_rl.sb3.optim import fixup_optimizer
+from fixup_rl.sb3.spaces import check_observation_space
+from fixup_rl.sb3.towers import per_network
+
+
+class FixupOffPolicyMixin:
+    """Builds an off-policy SB3 policy's actor and critics as residual Fixup networks.
+
+    Mixed into a subclass of SB3's ``SACPolicy`` or ``TD3Policy``, which sets
+    ``actor_class`` and ``critic_class``. SB3 builds the networks and their optimizers as
+    usual through ``make_actor`` and ``make_critic``; the optimizers are then rebuilt over the
+    same parameters in Fixup parameter groups.
+    """
+
+    actor_class: type[BasePolicy]
+    critic_class: type[BasePolicy]
+
+    def _set_fixup_config(
+        self,
+        observation_space: spaces.Space,
+        num_blocks: int | dict[str, int],
+        width: int | dict[str, int],
+        m: int,
+        norm: str,
+        scalar_lr_scale: float,
+        depth_aware: bool,
+        activation_fn: type[nn.Module],
+        net_arch: Any,
+    ) -> None:
+        owner = type(self).__name__
+        check_observation_space(observation_space, owner)
+        if net_arch is not None:
+            raise ValueError(
+                f"{owner} builds residual networks: set their size with num_blocks and width "
+                f"(an int or dict(pi=..., qf=...)), not net_arch; got net_arch={net_arch!r}"
+            )
+        self.num_blocks = num_blocks
+        self.width = width
+        self._depths = per_network("num_blocks", num_blocks, ("pi", "qf"))
+        self._widths = per_network("width", width, ("pi", "qf"))
+        self.m = check_int("m", m, minimum=2)
+        self.norm = check_choice("norm", norm, NORMS)
+        self.scalar_lr_scale = check_positive_float("scalar_lr_scale", scalar_lr_scale)
+        self.depth_aware = bool(depth_aware)
+        check_activation("activation_fn", activation_fn)
+
+    def _tower_kwargs(self, network: str) -> dict[str, Any]:
+        return dict(
+            width=self._widths[network], num_blocks=self._depths[network], m=self.m, norm=self.norm
+        )
+
+    def make_actor(self, features_extractor: nn.Module | None = None) -> BasePolicy:
+        kwargs = self._update_features_extractor(self.actor_kwargs, features_extractor)
+        return self.actor_class(**kwargs, **self._tower_kwargs("pi")).to(self.device)
+
+    def make_critic(self, features_extractor: nn.Module | None = None) -> BasePolicy:
+        kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
+        return self.critic_class(**kwargs, **self._tower_kwargs("qf")).to(self.device)
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        super()._build(lr_schedule)
+
+        # Same parameters as SB3's optimizers, split into Fixup groups.
+        for network in (self.actor, self.critic):
+            network.optimizer = fixup_optimizer(
+                network,
+                network.optimizer,
+                self.optimizer_class,
+                self.optimizer_kwargs,
+                lr_schedule(1),
+                self.scalar_lr_scale,
+                self.depth_aware,
+            )
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(
+            num_blocks=self.num_blocks,
+            width=self.width,
+            m=self.m,
+            norm=self.norm,
+            scalar_lr_scale=self.scalar_lr_scale,
+            depth_aware=self.depth_aware,
+        )
+        data.pop("net_arch", None)
+        return data
