@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -98,9 +100,12 @@ class FixupBlock(ResidualBlock):
         """
         width = self.layers[0].weight.shape[0]
         plain = PlainBlock(width, self.m, type(self.activation), self.kind)
-        plain.activation = self.activation
+        # Converted before the copy, so a float64 block keeps float64 precision.
+        plain.to(self.scale.device, self.scale.dtype)
+        # A copy: a learnable activation (PReLU) must not be shared with this block.
+        plain.activation = copy.deepcopy(self.activation)
         for i, layer in enumerate(plain.layers):
             weight, bias = self._fused_weight_and_bias(i)
             layer.weight.copy_(weight)
             layer.bias.copy_(bias)
-        return plain.to(self.scale.device, self.scale.dtype)
+        return plain
