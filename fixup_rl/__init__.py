@@ -4,6 +4,7 @@ Zhang, Dauphin & Ma, "Fixup Initialization: Residual Learning Without Normalizat
 ICLR 2019, https://arxiv.org/abs/1901.09321
 """
 
+from fixup_rl.callbacks import FixupMetricsCallback
 from fixup_rl.folding import fold
 from fixup_rl.nn import NORMS, FixupBlock, ImpalaCNN, ResidualMLP
 from fixup_rl.param_groups import fixup_param_groups
@@ -32,6 +33,7 @@ __all__ = [
     "FixupBlock",
     "FixupCnnExtractor",
     "FixupCombinedExtractor",
+    "FixupMetricsCallback",
     "FixupMlpExtractor",
     "FixupMultiInputActorCriticPolicy",
     "FixupSACCnnPolicy",
