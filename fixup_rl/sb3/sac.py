@@ -59,7 +59,9 @@ class FixupSACActor(Actor):
         )
         self.width, self.num_blocks, self.m, self.norm = width, num_blocks, m, norm
         self.latent_pi = ResidualMLP(features_dim, width, num_blocks, m, norm, activation_fn)
-        for head in (self.mu, self.log_std):
+        # The heads start at zero. With gSDE, log_std is a parameter set by log_std_init.
+        heads = [self.mu, self.log_std] if isinstance(self.log_std, nn.Module) else [self.mu]
+        for head in heads:
             for layer in head.modules():
                 if isinstance(layer, nn.Linear):
                     nn.init.zeros_(layer.weight)

@@ -1,0 +1,47 @@
+"""The ``fixup-rl`` command: train an agent from a recipe, evaluate a saved run.
+
+``fixup-rl`` alone trains the default recipe (PPO with a Fixup network on Pendulum-v1);
+``fixup-rl train --help`` and ``fixup-rl eval --help`` list the options.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from fixup_rl.cli.errors import USAGE_ERROR, OneLineParser, UsageError
+from fixup_rl.cli.evaluate import add_eval_parser
+from fixup_rl.cli.train import add_train_parser
+
+
+def build_parser() -> OneLineParser:
+    """Return the parser of the ``fixup-rl`` command and its subcommands."""
+    parser = OneLineParser(
+        prog="fixup-rl",
+        description="Train and evaluate SB3 agents with Fixup residual networks.",
+        epilog="With no arguments at all, runs `fixup-rl train` with its defaults.",
+    )
+    commands = parser.add_subparsers(title="commands", dest="command", required=True)
+    add_train_parser(commands)
+    add_eval_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``fixup-rl`` command.
+
+    :param argv: the arguments, without the program name; ``sys.argv[1:]`` when ``None``
+    :return: the exit status: 0 on success, 2 for bad input (one line on stderr)
+    """
+    argv = list(sys.argv[1:] if argv is None else argv) or ["train"]
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # --help, or a usage error already printed by the parser
+        return int(exit_.code or 0)
+
+    try:
+        return args.run(args)
+    except UsageError as error:
+        message = " ".join(str(error).splitlines())
+        print(f"fixup-rl {args.command}: error: {message}", file=sys.stderr)
+        return USAGE_ERROR
