@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -96,15 +97,24 @@ def test_eval_of_a_run_without_normalization(cli: Cli, tiny_run: list[str]) -> N
     )
 
 
-def test_video_is_recorded_or_refused_in_one_line(trained: Trained, cli: Cli) -> None:
+def test_video_is_recorded(trained: Trained, cli: Cli) -> None:
     run_dir, _ = trained
+
+    status, out, err = cli("eval", str(run_dir), "--episodes", "1", "--video")
+
+    assert status == 0, err
+    assert "videos in" in out
+    assert list((run_dir / "videos").glob("*.mp4"))
+
+
+def test_video_without_moviepy_is_refused_in_one_line(
+    trained: Trained, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir, _ = trained
+    monkeypatch.setitem(sys.modules, "moviepy", None)  # import moviepy now fails
 
     status, _, err = cli("eval", str(run_dir), "--episodes", "1", "--video")
 
-    # Rendering needs pygame (classic control) and moviepy; either records or says why not.
-    if status == 0:
-        assert list((run_dir / "videos").glob("*.mp4"))
-    else:
-        assert status == 2
-        assert err.count("\n") == 1
-        assert err.startswith("fixup-rl eval: error: cannot record video of Pendulum-v1: ")
+    assert status == 2
+    assert err.count("\n") == 1
+    assert err.startswith("fixup-rl eval: error: cannot record video of Pendulum-v1: ")
