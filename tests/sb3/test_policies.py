@@ -7,11 +7,18 @@ import numpy as np
 import pytest
 import torch
 from gymnasium import spaces
+from sb3_contrib import TQC
 from stable_baselines3 import A2C, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.env_util import make_vec_env
 
-from fixup_rl import FixupActorCriticPolicy, FixupSACPolicy, FixupTD3Policy, fixup_scale
+from fixup_rl import (
+    FixupActorCriticPolicy,
+    FixupMlpExtractor,
+    FixupSACPolicy,
+    FixupTD3Policy,
+    fixup_scale,
+)
 from fixup_rl.nn import FixupBlock
 
 SMALL = dict(num_blocks=2, width=32)
@@ -223,3 +230,33 @@ def test_unsupported_observation_spaces_are_named(space: spaces.Space, policy_cl
 def test_bad_policy_kwargs_are_named(algo: str, kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         make_model(algo, **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_tqc_with_a_fixup_extractor_is_independent_of_the_batch(mode: str, perturb) -> None:
+    model = TQC(
+        "MlpPolicy",
+        "Pendulum-v1",
+        policy_kwargs=dict(
+            features_extractor_class=FixupMlpExtractor,
+            features_extractor_kwargs=dict(features_dim=32, num_blocks=3),
+            net_arch=[32],
+        ),
+        buffer_size=1000,
+        seed=0,
+    )
+    perturb(model.policy)
+    model.policy.set_training_mode(mode == "train")
+    observations = torch.as_tensor(np.stack([model.observation_space.sample() for _ in range(64)]))
+
+    with torch.no_grad():
+        actions = model.policy._predict(observations, deterministic=True)
+        quantiles = model.policy.critic(observations, actions)
+        for i in (0, 63):
+            one = observations[i : i + 1]
+            action = model.policy._predict(one, deterministic=True)
+            torch.testing.assert_close(action[0], actions[i], atol=1e-6, rtol=0)
+            scale = max(1.0, quantiles.abs().max().item())
+            torch.testing.assert_close(
+                model.policy.critic(one, action)[0], quantiles[i], atol=1e-6 * scale, rtol=0
+            )
