@@ -1,0 +1,248 @@
+"""Run every diagnostic over depths and residual schemes, one network at a time."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.base_class import BaseAlgorithm
+from torch import nn
+
+from fixup_rl._validation import check_int
+from fixup_rl.diagnostics.batch_coupling import DEFAULT_BATCH_SIZES, batch_coupling
+from fixup_rl.diagnostics.measures import seeded_generator
+from fixup_rl.diagnostics.networks import (
+    IMAGE_SHAPE,
+    MLP_INPUT_DIM,
+    build_cnn,
+    build_mlp,
+    restore_,
+    snapshot,
+)
+from fixup_rl.diagnostics.signal_propagation import signal_propagation
+from fixup_rl.diagnostics.update_size import (
+    FIXUP_VARIANTS,
+    LEARNING_RATES,
+    NO_SCALING_MAX_DEPTH,
+    OPTIMIZERS,
+    STEPS,
+    variant_output_change,
+)
+from fixup_rl.nn import NORMS
+from fixup_rl.sb3 import FixupActorCriticPolicy
+
+DEFAULT_DEPTHS = (4, 16, 64, 256, 1024)
+DEFAULT_CNN_BLOCKS_PER_STAGE = (1, 2, 4, 8)
+
+#: Images per batch in the ImpalaCNN measurements (8 x 32 x 8 x 8 output entries).
+CNN_BATCH_SIZE = 8
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DiagnoseConfig:
+    """What :func:`run_diagnostics` measures.
+
+    :param depths: residual blocks of the ResidualMLPs (each >= 1)
+    :param width: width of the ResidualMLPs (>= 1)
+    :param norms: the residual schemes, a subset of ``fixup_rl.NORMS``
+    :param batch_size: samples per batch of the ResidualMLP measurements (>= 2, so that
+        BatchNorm has batch statistics)
+    :param seed: the seed of every network, batch and perturbation
+    :param cnn_blocks_per_stage: ``blocks_per_stage`` values of the ImpalaCNN measurements
+        (empty: no ImpalaCNN)
+    :param coupling_batch_sizes: the batch sizes of the batch-coupling measurements
+    :param learning_rates: η of each optimizer in the learning-step measurements
+    :param steps: optimizer steps in the learning-step measurements
+    """
+
+    depths: tuple[int, ...] = DEFAULT_DEPTHS
+    width: int = 256
+    norms: tuple[str, ...] = NORMS
+    batch_size: int = 8
+    seed: int = 0
+    cnn_blocks_per_stage: tuple[int, ...] = DEFAULT_CNN_BLOCKS_PER_STAGE
+    coupling_batch_sizes: tuple[int, ...] = DEFAULT_BATCH_SIZES
+    learning_rates: dict[str, float] = field(default_factory=lambda: dict(LEARNING_RATES))
+    steps: int = STEPS
+
+    def __post_init__(self) -> None:
+        _check_ints("depths", self.depths, minimum=1)
+        check_int("width", self.width, minimum=1)
+        check_int("batch_size", self.batch_size, minimum=2)
+        check_int("seed", self.seed, minimum=0)
+        check_int("steps", self.steps, minimum=1)
+        _check_ints("cnn_blocks_per_stage", self.cnn_blocks_per_stage, minimum=1, empty=True)
+        _check_ints("coupling_batch_sizes", self.coupling_batch_sizes, minimum=1)
+        unknown = [norm for norm in self.norms if norm not in NORMS]
+        if unknown or not self.norms:
+            raise ValueError(
+                f"norms must name residual schemes among {', '.join(NORMS)}; "
+                f"got {', '.join(map(repr, self.norms)) or 'none'}"
+            )
+
+
+def run_diagnostics(
+    config: DiagnoseConfig | None = None,
+    model: BaseAlgorithm | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Measure signal propagation, learning-step size and batch coupling; return the report.
+
+    Networks are built one at a time and freed before the next, so the memory needed is that
+    of the deepest network with its gradients (and, for its learning-step runs, Adam's two
+    moment buffers and one copy of its initial parameters), plus one batch.
+
+    :param config: what to measure (default: ``DiagnoseConfig()``)
+    :param model: an SB3 model whose batch coupling to measure; by default, an untrained
+        ``PPO(FixupActorCriticPolicy, "Pendulum-v1")`` of each residual scheme of ``config``
+    :param progress: called with a short line before each measurement
+    :return: the report: ``config``, ``signal_propagation`` (``mlp`` and ``cnn`` rows),
+        ``update_size`` rows, ``batch_coupling`` results and ``seconds`` per section
+    """
+    config = config or DiagnoseConfig()
+    progress = progress or (lambda line: None)
+    seconds: dict[str, float] = {}
+
+    start = time.perf_counter()
+    mlp_rows, update_rows = _mlp_sweep(config, progress)
+    seconds["mlp"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    cnn_rows = _cnn_sweep(config, progress)
+    seconds["cnn"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    coupling = _coupling(config, model, progress)
+    seconds["batch_coupling"] = time.perf_counter() - start
+
+    return {
+        "config": asdict(config),
+        "signal_propagation": {"mlp": mlp_rows, "cnn": cnn_rows},
+        "update_size": update_rows,
+        "batch_coupling": coupling,
+        "seconds": seconds,
+    }
+
+
+def _mlp_sweep(config: DiagnoseConfig, progress: Progress) -> tuple[list[dict], list[dict]]:
+    generator = seeded_generator(config.seed)
+    inputs = torch.randn(config.batch_size, MLP_INPUT_DIM, generator=generator)
+    targets = torch.randn(config.batch_size, config.width, generator=generator)
+
+    signal_rows: list[dict[str, Any]] = []
+    update_rows: list[dict[str, Any]] = []
+    for depth in config.depths:
+        for norm in config.norms:
+            progress(f"ResidualMLP, {depth} blocks, norm={norm}")
+            net = build_mlp(norm, depth, config.width, config.seed)
+            signal = signal_propagation(net, inputs, seed=config.seed)
+            signal_rows.append({"norm": norm, "depth": depth, **signal})
+            if norm in ("fixup", "none"):
+                variants = FIXUP_VARIANTS if norm == "fixup" else ("none",)
+                overflowed = not math.isfinite(signal["output_std"])
+                update_rows += _update_sizes(
+                    net, variants, depth, inputs, targets, config, overflowed, progress
+                )
+            del net  # freed before the next network is built
+    return signal_rows, update_rows
+
+
+def _update_sizes(
+    net: nn.Module,
+    variants: tuple[str, ...],
+    depth: int,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    config: DiagnoseConfig,
+    overflowed: bool,
+    progress: Progress,
+) -> list[dict[str, Any]]:
+    # Every run starts from the same init: the first trains the network itself, the others
+    # its initial parameters restored. A network whose output is already inf or nan at init
+    # has no step to measure.
+    initial = None if overflowed else snapshot(net)
+    trained = False
+    rows = []
+    for optimizer in OPTIMIZERS:
+        lr = config.learning_rates[optimizer]
+        for variant in variants:
+            if variant == "no_scaling" and depth > NO_SCALING_MAX_DEPTH:
+                continue
+            change = math.nan
+            if initial is not None:
+                progress(f"learning step, {depth} blocks, {optimizer}, {variant}")
+                if trained:
+                    restore_(net, initial)
+                change = variant_output_change(
+                    net, variant, optimizer, lr, inputs, targets, config.steps
+                )
+                trained = True
+            rows.append(
+                {
+                    "optimizer": optimizer,
+                    "variant": variant,
+                    "depth": depth,
+                    "lr": lr,
+                    "output_change": change,
+                    "output_change_per_lr": change / lr,
+                }
+            )
+    return rows
+
+
+def _cnn_sweep(config: DiagnoseConfig, progress: Progress) -> list[dict[str, Any]]:
+    images = torch.randn(CNN_BATCH_SIZE, *IMAGE_SHAPE, generator=seeded_generator(config.seed))
+    rows = []
+    for blocks_per_stage in config.cnn_blocks_per_stage:
+        for norm in config.norms:
+            progress(f"ImpalaCNN, {blocks_per_stage} blocks per stage, norm={norm}")
+            net = build_cnn(norm, blocks_per_stage, config.seed)
+            signal = signal_propagation(net, images, seed=config.seed)
+            rows.append(
+                {
+                    "norm": norm,
+                    "depth": net.num_blocks,
+                    "blocks_per_stage": blocks_per_stage,
+                    **signal,
+                }
+            )
+            del net
+    return rows
+
+
+def _coupling(
+    config: DiagnoseConfig, model: BaseAlgorithm | None, progress: Progress
+) -> list[dict[str, Any]]:
+    sizes = config.coupling_batch_sizes
+    if model is not None:
+        progress(f"batch coupling of {type(model).__name__}")
+        result = batch_coupling(model, batch_sizes=sizes, seed=config.seed)
+        return [{"name": type(model).__name__, **result}]
+
+    results = []
+    for norm in config.norms:
+        progress(f"batch coupling, PPO with norm={norm}")
+        ppo = PPO(
+            FixupActorCriticPolicy,
+            "Pendulum-v1",
+            policy_kwargs=dict(norm=norm),
+            seed=config.seed,
+            device="cpu",
+        )
+        result = batch_coupling(ppo, batch_sizes=sizes, seed=config.seed)
+        results.append({"name": f"PPO, norm={norm}", **result})
+    return results
+
+
+def _check_ints(name: str, values: tuple[int, ...], minimum: int, empty: bool = False) -> None:
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int) or v < minimum]
+    if bad or (not values and not empty):
+        got = ", ".join(map(repr, bad)) if bad else "nothing"
+        raise ValueError(f"{name} must be integers >= {minimum}, got {got}")
