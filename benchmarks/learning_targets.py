@@ -50,7 +50,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    overrides = {key: yaml.safe_load(value) for key, _, value in (s.partition("=") for s in args.set)}
+    overrides = {
+        key: yaml.safe_load(value) for key, _, value in (s.partition("=") for s in args.set)
+    }
     for name in ("net", "depth", "width", "seed"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
@@ -70,7 +72,9 @@ def main() -> None:
             eval_env.obs_rms = env.obs_rms
         mean, std = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=True)
         curve.append(dict(timesteps=model.num_timesteps, mean_return=mean, std_return=std))
-        print(args.algo, args.env_id, config["depth"], model.num_timesteps, round(mean, 1), flush=True)
+        print(
+            args.algo, args.env_id, config["depth"], model.num_timesteps, round(mean, 1), flush=True
+        )
     elapsed = time.time() - start
 
     record = dict(

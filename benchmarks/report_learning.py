@@ -15,24 +15,38 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 RESULTS = Path(__file__).parent / "results"
 
-# What each task must reach with a Fixup network (the targets of the main job).
-TARGETS = {"ppo-pendulum": -250.0, "sac-pendulum": -200.0, "ppo-invertedpendulum": 1000.0}
+# What each task must reach with a Fixup network, and within how many steps.
+TARGETS = {
+    ("ppo", "Pendulum-v1"): (-250.0, 100_000),
+    ("sac", "Pendulum-v1"): (-200.0, 20_000),
+    ("ppo", "InvertedPendulum-v5"): (1000.0, 100_000),
+}
 
 
 def label(record: dict) -> str:
     aware = ", depth-aware" if record["depth_aware"] else ""
-    return f"{record['depth']} blocks × {record['width']}{aware}"
+    return f"{record['net']} {record['depth']} × {record['width']}{aware}"
+
+
+def task(record: dict) -> str:
+    return f"{record['algo'].upper()} {record['env_id']}"
+
+
+def reached(record: dict) -> float:
+    """The best evaluation within the target's budget."""
+    _, budget = TARGETS.get((record["algo"], record["env_id"]), (None, record["budget"]))
+    return max(p["mean_return"] for p in record["curve"] if p["timesteps"] <= budget)
 
 
 def main() -> None:
     records = [json.loads(p.read_text()) for p in sorted((RESULTS / "learning").glob("*.json"))]
     by_task: dict[str, list[dict]] = defaultdict(list)
     for record in records:
-        by_task[record["task"]].append(record)
+        by_task[task(record)].append(record)
 
     lines = [
         "# Learning results of the default Fixup recipes",
@@ -40,33 +54,36 @@ def main() -> None:
         "Produced by `benchmarks/learning_targets.py` (one record per run under `learning/`,",
         "with its command, machine and versions) and `benchmarks/report_learning.py`.",
         "Returns are the mean ± std of 10 deterministic evaluation episodes with the training",
-        "VecNormalize statistics frozen. *Best* is the best evaluation during the run, *final*",
-        "the last one.",
+        "VecNormalize statistics frozen. *Best* is the best evaluation within the target's",
+        "budget, *final* the last evaluation of the run. Ablations (runs that explain a recipe",
+        "choice) are in `learning_ablations/`.",
         "",
-        "| task | env | network | seed | budget | best | final | target | met |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| task | network | seed | steps run | best | final | target | met |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for task, runs in sorted(by_task.items()):
+    for name, runs in sorted(by_task.items()):
         for r in sorted(runs, key=lambda r: (r["depth"], r["depth_aware"], r["seed"])):
-            target = TARGETS.get(task)
-            met = "yes" if target is not None and r["best_mean_return"] >= target else "no"
+            target = TARGETS.get((r["algo"], r["env_id"]))
+            goal = f"≥ {target[0]:g} within {target[1]:,}" if target else "—"
+            met = "—" if target is None else ("yes" if reached(r) >= target[0] else "**no**")
             lines.append(
-                f"| {task} | {r['env_id']} | {label(r)} | {r['seed']} | {r['budget']:,} "
-                f"| {r['best_mean_return']:.1f} "
+                f"| {name} | {label(r)} | {r['seed']} | {r['curve'][-1]['timesteps']:,} "
+                f"| {reached(r):.1f} "
                 f"| {r['final_mean_return']:.1f} ± {r['final_std_return']:.1f} "
-                f"| {target if target is not None else '—'} | {met} |"
+                f"| {goal} | {met} |"
             )
     (RESULTS / "learning.md").write_text("\n".join(lines) + "\n")
 
     figure, axes = plt.subplots(1, len(by_task), figsize=(5 * len(by_task), 3.6), squeeze=False)
-    for axis, (task, runs) in zip(axes[0], sorted(by_task.items()), strict=True):
+    for axis, (name, runs) in zip(axes[0], sorted(by_task.items()), strict=True):
         for r in sorted(runs, key=lambda r: (r["depth"], r["depth_aware"], r["seed"])):
             steps = [point["timesteps"] for point in r["curve"]]
             returns = [point["mean_return"] for point in r["curve"]]
             axis.plot(steps, returns, marker="o", markersize=3, label=f"{label(r)}, s{r['seed']}")
-        if task in TARGETS:
-            axis.axhline(TARGETS[task], color="grey", linestyle="--", linewidth=1, label="target")
-        axis.set_title(f"{task} ({runs[0]['env_id']})")
+        target = TARGETS.get((runs[0]["algo"], runs[0]["env_id"]))
+        if target:
+            axis.axhline(target[0], color="grey", linestyle="--", linewidth=1, label="target")
+        axis.set_title(name)
         axis.set_xlabel("environment steps")
         axis.set_ylabel("evaluation return")
         axis.legend(fontsize=7)
