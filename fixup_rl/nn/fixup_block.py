@@ -7,7 +7,7 @@ import copy
 import torch
 from torch import nn
 
-from fixup_rl.nn.layers import apply_layer, he_init_, make_layer
+from fixup_rl.nn.layers import apply_layer, he_init_, make_layer, weight_sums
 from fixup_rl.nn.plain_block import PlainBlock
 from fixup_rl.nn.residual_block import ResidualBlock
 from fixup_rl.scale import fixup_scale
@@ -79,10 +79,7 @@ class FixupBlock(ResidualBlock):
         weight = self.layers[i].weight
         if i == self.m - 1:
             weight = self.scale * weight
-        # bias_out + weight @ (bias_in, ..., bias_in): the bias_in term is bias_in times the
-        # weight's sums over its inputs, computed in one matrix-vector product.
-        flat = weight.flatten(1)
-        bias = torch.addmv(self.bias_out[i], flat, self.bias_in[i].expand(flat.shape[1]))
+        bias = self.bias_in[i] * weight_sums(weight) + self.bias_out[i]
         return weight, bias
 
     def branch(self, x: torch.Tensor) -> torch.Tensor:

@@ -44,6 +44,18 @@ def apply_layer(
     return F.linear(x, weight, bias)
 
 
+def weight_sums(weight: torch.Tensor) -> torch.Tensor:
+    """Sum a weight over everything but its output dimension.
+
+    A constant ``a`` added to every input of a Linear layer (or to every input pixel of a
+    convolution, padding included) comes out as the vector bias ``a * weight_sums(weight)``.
+
+    :param weight: a Linear weight ``(out, in)`` or a conv weight ``(out, in, kh, kw)``
+    :return: a vector of shape ``(out,)``
+    """
+    return weight.flatten(1).sum(dim=1)
+
+
 def he_init_(layer: nn.Linear | nn.Conv2d, scale: float = 1.0) -> None:
     """He (Kaiming) normal init of ``layer``'s weight, times ``scale``; its bias set to zero.
 
