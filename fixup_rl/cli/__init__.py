@@ -1,7 +1,8 @@
-"""The ``fixup-rl`` command: train an agent from a recipe, evaluate a saved run.
+"""The ``fixup-rl`` command: train an agent from a recipe, evaluate a saved run, diagnose.
 
 ``fixup-rl`` alone trains the default recipe (PPO with a Fixup network on Pendulum-v1);
-``fixup-rl train --help`` and ``fixup-rl eval --help`` list the options.
+``fixup-rl train --help``, ``fixup-rl eval --help`` and ``fixup-rl diagnose --help`` list the
+options.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from fixup_rl.cli.errors import USAGE_ERROR, OneLineParser, UsageError
 from fixup_rl.cli.evaluate import add_eval_parser
 from fixup_rl.cli.train import add_train_parser
+from fixup_rl.diagnostics import add_diagnose_arguments
 
 
 def build_parser() -> OneLineParser:
@@ -24,6 +26,12 @@ def build_parser() -> OneLineParser:
     commands = parser.add_subparsers(title="commands", dest="command", required=True)
     add_train_parser(commands)
     add_eval_parser(commands)
+    add_diagnose_arguments(
+        commands.add_parser(
+            "diagnose",
+            help="signal propagation, learning-step size and batch coupling against depth",
+        )
+    )
     return parser
 
 

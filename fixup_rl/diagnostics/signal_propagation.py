@@ -4,8 +4,8 @@ Fixup's claim (Zhang, Dauphin & Ma, ICLR 2019, section 2) is that a residual net
 normalization can start with an output, and gradients, whose size does not depend on its
 depth. Every Fixup block starts as the identity (its last branch layer is zero), so the output
 of a Fixup ResidualMLP at init is the same at 4 and at 1024 blocks, whereas the variance of a
-plain He-initialized residual network roughly doubles with every block and overflows float32
-past about 128 blocks.
+plain He-initialized residual network more than doubles with every block: its output std is
+about 1e12 at 64 blocks and overflows float32 at about 200.
 """
 
 from __future__ import annotations
