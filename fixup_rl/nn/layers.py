@@ -15,7 +15,9 @@ LAYER_KINDS = ("linear", "conv")
 
 
 def make_layer(kind: str, in_dim: int, out_dim: int, bias: bool) -> nn.Linear | nn.Conv2d:
-    """Create a Linear layer or a 3x3 same-padding convolution.
+    """Create a Linear layer or a 3x3 same-padding convolution, uninitialized.
+
+    The caller initializes the layer (:func:`he_init_`, or zeros for Fixup's last layer).
 
     :param kind: ``"linear"`` or ``"conv"``
     :param in_dim: input features (or channels)
@@ -23,9 +25,13 @@ def make_layer(kind: str, in_dim: int, out_dim: int, bias: bool) -> nn.Linear | 
     :param bias: whether the layer has a vector bias
     :return: the layer
     """
+    # Built without torch's default init (on the meta device, then given empty memory): every
+    # block initializes its layers itself, and a deep network would pay for both inits.
     if kind == "linear":
-        return nn.Linear(in_dim, out_dim, bias=bias)
-    return nn.Conv2d(in_dim, out_dim, kernel_size=3, padding=1, bias=bias)
+        layer: nn.Module = nn.Linear(in_dim, out_dim, bias=bias, device="meta")
+    else:
+        layer = nn.Conv2d(in_dim, out_dim, kernel_size=3, padding=1, bias=bias, device="meta")
+    return layer.to_empty(device=torch.get_default_device())
 
 
 def apply_layer(
