@@ -22,23 +22,27 @@ class FixupOffPolicyMixin:
     Mixed into a subclass of SB3's ``SACPolicy`` or ``TD3Policy``, which sets
     ``actor_class`` and ``critic_class``. SB3 builds the networks and their optimizers as
     usual through ``make_actor`` and ``make_critic``; the optimizers are then rebuilt over the
-    same parameters in Fixup parameter groups.
+    same parameters in Fixup parameter groups. The arguments are those documented on
+    :class:`~fixup_rl.FixupSACPolicy` and :class:`~fixup_rl.FixupTD3Policy`.
     """
 
     actor_class: type[BasePolicy]
     critic_class: type[BasePolicy]
 
-    def _set_fixup_config(
+    def __init__(
         self,
         observation_space: spaces.Space,
-        num_blocks: int | dict[str, int],
-        width: int | dict[str, int],
-        m: int,
-        norm: str,
-        scalar_lr_scale: float,
-        depth_aware: bool,
-        activation_fn: type[nn.Module],
-        net_arch: Any,
+        action_space: spaces.Box,
+        lr_schedule: Schedule,
+        num_blocks: int | dict[str, int] = 2,
+        width: int | dict[str, int] = 256,
+        m: int = 2,
+        norm: str = "fixup",
+        scalar_lr_scale: float = 0.1,
+        depth_aware: bool = False,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        net_arch: Any = None,
+        **kwargs: Any,
     ) -> None:
         owner = type(self).__name__
         check_observation_space(observation_space, owner)
@@ -56,6 +60,9 @@ class FixupOffPolicyMixin:
         self.scalar_lr_scale = check_positive_float("scalar_lr_scale", scalar_lr_scale)
         self.depth_aware = bool(depth_aware)
         check_activation("activation_fn", activation_fn)
+        super().__init__(
+            observation_space, action_space, lr_schedule, activation_fn=activation_fn, **kwargs
+        )
 
     def _tower_kwargs(self, network: str) -> dict[str, Any]:
         return dict(

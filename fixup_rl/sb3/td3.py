@@ -6,7 +6,6 @@ from typing import Any
 
 from gymnasium import spaces
 from stable_baselines3.common.preprocessing import get_action_dim
-from stable_baselines3.common.type_aliases import Schedule
 from stable_baselines3.td3.policies import Actor, TD3Policy
 from torch import nn
 
@@ -90,36 +89,6 @@ class FixupTD3Policy(FixupOffPolicyMixin, TD3Policy):
 
     actor_class = FixupTD3Actor
     critic_class = FixupContinuousCritic
-
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Box,
-        lr_schedule: Schedule,
-        num_blocks: int | dict[str, int] = 2,
-        width: int | dict[str, int] = 256,
-        m: int = 2,
-        norm: str = "fixup",
-        scalar_lr_scale: float = 0.1,
-        depth_aware: bool = False,
-        activation_fn: type[nn.Module] = nn.ReLU,
-        net_arch: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        self._set_fixup_config(
-            observation_space,
-            num_blocks,
-            width,
-            m,
-            norm,
-            scalar_lr_scale,
-            depth_aware,
-            activation_fn,
-            net_arch,
-        )
-        super().__init__(
-            observation_space, action_space, lr_schedule, activation_fn=activation_fn, **kwargs
-        )
 
 
 class FixupTD3CnnPolicy(FixupTD3Policy):
