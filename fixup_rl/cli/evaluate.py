@@ -68,7 +68,7 @@ def run_eval(args: argparse.Namespace) -> int:
         video_dir = args.run_dir / "videos"
         # The bare env, then the saved statistics around it.
         if args.video:
-            env = _video_env(config, video_dir, seed)
+            env = _video_env(config, video_dir, seed, args.episodes)
         else:
             env = make_vec_env(config["env_id"], n_envs=1, seed=seed)
         env = _load_stats(config, args.run_dir, env)
@@ -157,7 +157,7 @@ def _load_model(config: dict[str, Any], run_dir: Path, env: VecEnv) -> BaseAlgor
         raise UsageError(f"cannot load {path}: {_reason(error)}") from error
 
 
-def _video_env(config: dict[str, Any], folder: Path, seed: int) -> VecEnv:
+def _video_env(config: dict[str, Any], folder: Path, seed: int, episodes: int) -> VecEnv:
     env_id = config["env_id"]
     try:
         probe = gym.make(env_id, render_mode="rgb_array")
@@ -169,7 +169,8 @@ def _video_env(config: dict[str, Any], folder: Path, seed: int) -> VecEnv:
         record = RecordVideo(
             Monitor(gym.make(env_id, render_mode="rgb_array")),
             str(folder),
-            episode_trigger=lambda episode: True,
+            # The VecEnv resets after the last episode; that reset must not start a recording.
+            episode_trigger=lambda episode: episode < episodes,
             name_prefix=env_id.replace("/", "_"),
         )
     except Exception as error:  # no display, no GL context, no pygame or moviepy...

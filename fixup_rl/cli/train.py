@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,14 @@ def run_train(args: argparse.Namespace) -> int:
         f"width {config['width']}) on {config['env_id']} for {config['n_timesteps']} steps "
         f"into {run_dir}"
     )
+    learning_starts = getattr(model, "learning_starts", 0)
+    if config["n_timesteps"] <= learning_starts:
+        print(
+            f"warning: the budget of {config['n_timesteps']} steps ends before learning starts "
+            f"(learning_starts={learning_starts}): the network will not be trained; raise "
+            f"--timesteps or pass --set learning_starts=N",
+            file=sys.stderr,
+        )
 
     # Learning; Fixup metrics only for residual networks, as SB3's MLP has no blocks.
     evaluations = _eval_callback(args, config, run_dir, eval_env, eval_seed)

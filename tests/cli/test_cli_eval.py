@@ -104,7 +104,8 @@ def test_video_is_recorded(trained: Trained, cli: Cli) -> None:
 
     assert status == 0, err
     assert "videos in" in out
-    assert list((run_dir / "videos").glob("*.mp4"))
+    # One file per episode: the reset after the last episode records nothing.
+    assert len(list((run_dir / "videos").glob("*.mp4"))) == 1
 
 
 def test_video_without_moviepy_is_refused_in_one_line(

@@ -165,3 +165,25 @@ def test_no_arguments_at_all_train_the_default_recipe(
     (args,) = calls
     assert (args.algo, args.env, args.net, args.timesteps) == ("ppo", "Pendulum-v1", None, None)
     assert resolve_config(args.algo, args.env)["net"] == "fixup"
+
+
+def test_a_budget_before_learning_starts_is_warned_about(cli: Cli) -> None:
+    status, _, err = cli(
+        *[
+            "train",
+            "--algo",
+            "sac",
+            "--env",
+            "Pendulum-v1",
+            "--width",
+            "8",
+            "--depth",
+            "1",
+            "--timesteps",
+            "50",
+        ],
+        *["--eval-freq", "0", "--checkpoint-freq", "0", "--eval-episodes", "1"],
+    )
+
+    assert status == 0
+    assert "will not be trained" in err and "learning_starts=100" in err
