@@ -45,7 +45,9 @@ def test_fixup_policies_compute_each_sample_on_its_own(algo: str) -> None:
     assert result["perturbed"]  # zero heads: every output is constant until perturbed
     for mode in ("train", "eval"):
         assert not result[mode]["coupled"]
-        assert result[mode]["max_difference"] <= 1e-6
+        # Float32 matrix products round differently with the batch size: a few ulps of the
+        # output's scale (measured 3e-7 to 1.01e-6 here) is the floor; coupling is >= 1e-2.
+        assert result[mode]["max_difference"] <= 2e-6
         for output in result[mode]["outputs"].values():
             assert output["scale"] > 0.1  # the perturbation makes the outputs meaningful
     expected = {"actions", "values"} if algo in ("ppo", "a2c") else {"actions", "q_values"}
