@@ -9,10 +9,8 @@ from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import Schedule
 from torch import nn
 
-from fixup_rl._validation import check_activation, check_choice, check_int, check_positive_float
-from fixup_rl.nn.factory import NORMS
 from fixup_rl.sb3.optim import fixup_optimizer
-from fixup_rl.sb3.spaces import check_observation_space
+from fixup_rl.sb3.policy_args import check_policy_args
 from fixup_rl.sb3.towers import per_network
 
 
@@ -44,22 +42,21 @@ class FixupOffPolicyMixin:
         net_arch: Any = None,
         **kwargs: Any,
     ) -> None:
-        owner = type(self).__name__
-        check_observation_space(observation_space, owner)
-        if net_arch is not None:
-            raise ValueError(
-                f"{owner} builds residual networks: set their size with num_blocks and width "
-                f"(an int or dict(pi=..., qf=...)), not net_arch; got net_arch={net_arch!r}"
-            )
+        self.m, self.norm, self.scalar_lr_scale = check_policy_args(
+            type(self).__name__,
+            observation_space,
+            net_arch,
+            ("pi", "qf"),
+            m,
+            norm,
+            scalar_lr_scale,
+            activation_fn,
+        )
         self.num_blocks = num_blocks
         self.width = width
         self._depths = per_network("num_blocks", num_blocks, ("pi", "qf"))
         self._widths = per_network("width", width, ("pi", "qf"))
-        self.m = check_int("m", m, minimum=2)
-        self.norm = check_choice("norm", norm, NORMS)
-        self.scalar_lr_scale = check_positive_float("scalar_lr_scale", scalar_lr_scale)
         self.depth_aware = bool(depth_aware)
-        check_activation("activation_fn", activation_fn)
         super().__init__(
             observation_space, action_space, lr_schedule, activation_fn=activation_fn, **kwargs
         )
