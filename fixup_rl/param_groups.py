@@ -6,7 +6,7 @@ from typing import Any
 
 from torch import nn
 
-from fixup_rl._validation import check_positive_float
+from fixup_rl._validation import check_bool, check_positive_float
 from fixup_rl.nn.fixup_block import FixupBlock
 from fixup_rl.scale import fixup_scale
 
@@ -62,6 +62,8 @@ def fixup_param_groups(
     lr = check_positive_float("lr", lr)
     weight_decay = check_positive_float("weight_decay", weight_decay, allow_zero=True)
     scalar_lr_scale = check_positive_float("scalar_lr_scale", scalar_lr_scale)
+    depth_aware = check_bool("depth_aware", depth_aware)
+    adaptive = check_bool("adaptive", adaptive)
 
     # Decide each Fixup parameter's (group name, learning-rate scale) by the block that owns it.
     special: dict[int, tuple[str, float]] = {}

@@ -88,7 +88,8 @@ def test_scalars_get_a_smaller_lr_and_no_weight_decay(m: int) -> None:
     groups = fixup_param_groups(net, LR, weight_decay=0.01, scalar_lr_scale=0.1)
 
     scalars = scalar_ids(net)
-    assert len(scalars) == 3 * (2 * m + 1)
+    assert len(scalars) == 3  # one parameter of 2m + 1 scalars per block
+    assert sum(block.scalars.numel() for block in net.blocks) == 3 * (2 * m + 1)
     for group in groups:
         members = {id(p) for p in group["params"]}
         if members & scalars:
@@ -105,7 +106,7 @@ def test_scalars_get_a_smaller_lr_and_no_weight_decay(m: int) -> None:
 def test_scalar_lr_scale_is_applied() -> None:
     net = ResidualMLP(5, 16, num_blocks=3)
     groups = fixup_param_groups(net, 1e-3, scalar_lr_scale=0.5)
-    assert lr_of(groups, net.blocks[1].scale) == pytest.approx(5e-4)
+    assert lr_of(groups, net.blocks[1].scalars) == pytest.approx(5e-4)
     assert lr_of(groups, net.blocks[1].layers[0].weight) == pytest.approx(1e-3)
 
 
@@ -142,7 +143,7 @@ def test_membership_is_by_module_not_by_name() -> None:
         group = group_of(groups, param)
         assert group["lr"] == LR
         assert group["weight_decay"] == 0.01
-    assert lr_of(groups, module["net"].blocks[0].bias_in[0]) == pytest.approx(LR * 0.1 / 3)
+    assert lr_of(groups, module["net"].blocks[0].scalars) == pytest.approx(LR * 0.1 / 3)
 
 
 @pytest.mark.parametrize("m", MS)
@@ -178,7 +179,7 @@ def test_adaptive_without_depth_aware_changes_nothing() -> None:
 
     for layer in net.blocks[0].layers:
         assert lr_of(groups, layer.weight) == LR
-    assert lr_of(groups, net.blocks[0].scale) == pytest.approx(LR * 0.1)
+    assert lr_of(groups, net.blocks[0].scalars) == pytest.approx(LR * 0.1)
 
 
 @pytest.mark.parametrize("m", MS)
@@ -188,8 +189,7 @@ def test_towers_of_different_depths_get_their_own_depth(m: int) -> None:
 
     for tower, depth in ((towers.policy, 4), (towers.value, 16)):
         for block in tower.blocks:
-            assert lr_of(groups, block.scale) == pytest.approx(LR * 0.1 / depth)
-            assert lr_of(groups, block.bias_out[-1]) == pytest.approx(LR * 0.1 / depth)
+            assert lr_of(groups, block.scalars) == pytest.approx(LR * 0.1 / depth)
             for layer in block.layers:
                 assert lr_of(groups, layer.weight) == pytest.approx(LR * fixup_scale(depth, m))
 
@@ -199,7 +199,7 @@ def test_impala_cnn_uses_its_total_number_of_blocks() -> None:
     groups = fixup_param_groups(net, LR, depth_aware=True)
 
     for block in net.blocks:
-        assert lr_of(groups, block.scale) == pytest.approx(LR * 0.1 / 9)
+        assert lr_of(groups, block.scalars) == pytest.approx(LR * 0.1 / 9)
         assert lr_of(groups, block.layers[0].weight) == pytest.approx(LR * fixup_scale(9, 2))
     assert lr_of(groups, net.stems[0][0].weight) == LR
 

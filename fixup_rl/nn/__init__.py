@@ -2,6 +2,7 @@
 
 from fixup_rl.nn.factory import NORMS, make_block
 from fixup_rl.nn.fixup_block import FixupBlock
+from fixup_rl.nn.fold_cache import cache_folded_weights
 from fixup_rl.nn.gated_blocks import ReZeroBlock, SkipInitBlock
 from fixup_rl.nn.impala_cnn import ImpalaCNN
 from fixup_rl.nn.norm_blocks import BatchNormBlock, LayerNormBlock
@@ -20,5 +21,6 @@ __all__ = [
     "ResidualBlock",
     "ResidualMLP",
     "SkipInitBlock",
+    "cache_folded_weights",
     "make_block",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from fixup_rl._validation import check_choice
 from fixup_rl.nn.fixup_block import FixupBlock
 from fixup_rl.nn.gated_blocks import ReZeroBlock, SkipInitBlock
 from fixup_rl.nn.norm_blocks import BatchNormBlock, LayerNormBlock
@@ -40,6 +41,7 @@ def make_block(
     :param kind: ``"linear"`` or ``"conv"``
     :return: the block
     """
+    check_choice("norm", norm, NORMS)
     if norm == "fixup":
         return FixupBlock(width, num_blocks, m, activation_fn, kind)
     return _OTHER_BLOCKS[norm](width, m, activation_fn, kind)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from fixup_rl.nn.block_args import check_block_args
 from fixup_rl.nn.layers import he_init_, make_layer
 from fixup_rl.nn.residual_block import ResidualBlock
 
@@ -21,6 +22,7 @@ class _GatedBlock(ResidualBlock):
         activation_fn: type[nn.Module] = nn.ReLU,
         kind: str = "linear",
     ) -> None:
+        check_block_args(width, m, activation_fn, kind)
         super().__init__(activation_fn, post_activation=False)
         self.m = m
         self.layers = nn.ModuleList(make_layer(kind, width, width, bias=True) for _ in range(m))

@@ -7,7 +7,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from fixup_rl._validation import check_activation, check_choice, check_int
+from fixup_rl._validation import (
+    check_activation,
+    check_choice,
+    check_int,
+    check_int_sequence,
+)
 from fixup_rl.nn.factory import NORMS, make_block
 from fixup_rl.nn.layers import he_init_
 
@@ -42,17 +47,8 @@ class ImpalaCNN(nn.Module):
         activation_fn: type[nn.Module] = nn.ReLU,
     ) -> None:
         super().__init__()
-        if len(observation_shape) != 3:
-            raise ValueError(
-                "observation_shape must be (channels, height, width), "
-                f"got {tuple(observation_shape)}"
-            )
-        for dim in observation_shape:
-            check_int("observation_shape", dim, minimum=1)
-        if len(channels) == 0:
-            raise ValueError("channels must name at least one stage, got ()")
-        for channel in channels:
-            check_int("channels", channel, minimum=1)
+        observation_shape = check_int_sequence("observation_shape", observation_shape, 1, length=3)
+        channels = check_int_sequence("channels", channels, minimum=1)
         self.blocks_per_stage = check_int("blocks_per_stage", blocks_per_stage, minimum=1)
         self.m = check_int("m", m, minimum=2)
         self.norm = check_choice("norm", norm, NORMS)

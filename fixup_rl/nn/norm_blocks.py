@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fixup_rl.nn.block_args import check_block_args
 from fixup_rl.nn.layers import he_init_, make_layer
 from fixup_rl.nn.residual_block import ResidualBlock
 
@@ -33,6 +34,7 @@ class BatchNormBlock(ResidualBlock):
         activation_fn: type[nn.Module] = nn.ReLU,
         kind: str = "linear",
     ) -> None:
+        check_block_args(width, m, activation_fn, kind)
         super().__init__(activation_fn, post_activation=True)
         self.m = m
         self.layers = nn.ModuleList(make_layer(kind, width, width, bias=False) for _ in range(m))
@@ -84,6 +86,7 @@ class LayerNormBlock(ResidualBlock):
         activation_fn: type[nn.Module] = nn.ReLU,
         kind: str = "linear",
     ) -> None:
+        check_block_args(width, m, activation_fn, kind)
         super().__init__(activation_fn, post_activation=False)
         self.m = m
         self.norm = layer_norm(kind, width)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from fixup_rl.nn.layers import he_init_, make_layer
+from fixup_rl.nn.activation_ops import activation_ops
+from fixup_rl.nn.block_args import check_block_args
+from fixup_rl.nn.layers import apply_layer, he_init_, make_layer
 from fixup_rl.nn.residual_block import ResidualBlock
 
 
@@ -32,11 +34,26 @@ class PlainBlock(ResidualBlock):
         activation_fn: type[nn.Module] = nn.ReLU,
         kind: str = "linear",
     ) -> None:
+        check_block_args(width, m, activation_fn, kind)
         super().__init__(activation_fn, post_activation=True)
         self.m = m
         self.layers = nn.ModuleList(make_layer(kind, width, width, bias=True) for _ in range(m))
         for layer in self.layers:
             he_init_(layer)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled():
+            return super().forward(x)
+
+        # Inference: functional calls, and in place on the tensors made here (no autograd).
+        ops = activation_ops(self.activation)
+        activate = ops.inplace if ops is not None else self.activation
+        h = x
+        for i, layer in enumerate(self.layers):
+            h = apply_layer(layer, h, layer.weight, layer.bias)
+            if i < self.m - 1:
+                h = activate(h)
+        return activate(h.add_(x))
 
     def branch(self, x: torch.Tensor) -> torch.Tensor:
         h = x

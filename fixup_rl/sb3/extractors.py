@@ -10,7 +10,7 @@ from stable_baselines3.common.preprocessing import get_flattened_obs_dim, is_ima
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
-from fixup_rl._validation import check_activation, check_int
+from fixup_rl._validation import check_activation, check_bool, check_int
 from fixup_rl.nn.impala_cnn import ImpalaCNN
 from fixup_rl.nn.layers import he_init_
 from fixup_rl.nn.residual_mlp import ResidualMLP
@@ -85,6 +85,7 @@ class FixupCnnExtractor(BaseFeaturesExtractor):
         activation_fn: type[nn.Module] = nn.ReLU,
         normalized_image: bool = False,
     ) -> None:
+        check_bool("normalized_image", normalized_image)
         check_image_space(observation_space, normalized_image, "FixupCnnExtractor")
         check_int("features_dim", features_dim, minimum=1)
         check_activation("activation_fn", activation_fn)
@@ -129,6 +130,9 @@ class FixupCombinedExtractor(BaseFeaturesExtractor):
         normalized_image: bool = False,
     ) -> None:
         check_dict_space(observation_space, "FixupCombinedExtractor")
+        check_int("mlp_features_dim", mlp_features_dim, minimum=1)
+        check_int("cnn_output_dim", cnn_output_dim, minimum=1)
+        check_bool("normalized_image", normalized_image)
         # The real size is known only once the sub-networks exist; set below.
         super().__init__(observation_space, features_dim=1)
 

@@ -9,8 +9,11 @@ from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import Schedule
 from torch import nn
 
+from fixup_rl._validation import check_bool, check_int
+from fixup_rl.nn.fold_cache import cache_folded_weights
 from fixup_rl.sb3.optim import fixup_optimizer
 from fixup_rl.sb3.policy_args import check_policy_args
+from fixup_rl.sb3.spaces import check_action_space
 from fixup_rl.sb3.towers import per_network
 
 
@@ -52,11 +55,14 @@ class FixupOffPolicyMixin:
             scalar_lr_scale,
             activation_fn,
         )
+        check_action_space(action_space, type(self).__name__, continuous=True)
         self.num_blocks = num_blocks
         self.width = width
         self._depths = per_network("num_blocks", num_blocks, ("pi", "qf"))
         self._widths = per_network("width", width, ("pi", "qf"))
-        self.depth_aware = bool(depth_aware)
+        self.depth_aware = check_bool("depth_aware", depth_aware)
+        if "n_critics" in kwargs:
+            check_int("n_critics", kwargs["n_critics"], minimum=1)
         super().__init__(
             observation_space, action_space, lr_schedule, activation_fn=activation_fn, **kwargs
         )
@@ -88,6 +94,11 @@ class FixupOffPolicyMixin:
                 self.scalar_lr_scale,
                 self.depth_aware,
             )
+
+            # Rollouts and predict() fold each Fixup block once per update, not once per
+            # step. Not the target networks: SB3's Polyak update writes them through .data,
+            # which a cache cannot see.
+            cache_folded_weights(network)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()

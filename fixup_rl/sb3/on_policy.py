@@ -11,9 +11,12 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import Schedule
 from torch import nn
 
+from fixup_rl._validation import check_bool
+from fixup_rl.nn.fold_cache import cache_folded_weights
 from fixup_rl.sb3.extractors import FixupCnnExtractor, FixupCombinedExtractor
 from fixup_rl.sb3.optim import fixup_optimizer
 from fixup_rl.sb3.policy_args import check_policy_args
+from fixup_rl.sb3.spaces import check_action_space
 from fixup_rl.sb3.towers import FixupTowers
 
 
@@ -71,9 +74,10 @@ class FixupActorCriticPolicy(ActorCriticPolicy):
             scalar_lr_scale,
             activation_fn,
         )
+        check_action_space(action_space, type(self).__name__, continuous=False)
         self.num_blocks = num_blocks
         self.width = width
-        self.depth_aware = bool(depth_aware)
+        self.depth_aware = check_bool("depth_aware", depth_aware)
         super().__init__(
             observation_space, action_space, lr_schedule, activation_fn=activation_fn, **kwargs
         )
@@ -109,6 +113,9 @@ class FixupActorCriticPolicy(ActorCriticPolicy):
             self.depth_aware,
         )
 
+        # Rollouts and predict() fold each Fixup block once per update, not once per step.
+        cache_folded_weights(self)
+
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
         data.update(
@@ -119,6 +126,7 @@ class FixupActorCriticPolicy(ActorCriticPolicy):
             scalar_lr_scale=self.scalar_lr_scale,
             depth_aware=self.depth_aware,
         )
+        data.pop("net_arch", None)  # SB3's default, which the residual towers replace
         return data
 
 

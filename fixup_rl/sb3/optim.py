@@ -24,6 +24,10 @@ def keep_lr_scales(optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
     :param optimizer: an optimizer whose groups may carry ``"lr_scale"``
     :return: the same optimizer
     """
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise ValueError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
+        )
     if getattr(optimizer, _HOOKED, False):
         return optimizer
     base_lrs: list[Any] = []
@@ -75,8 +79,10 @@ def fixup_optimizer(
     kwargs = dict(optimizer_kwargs)
     weight_decay = kwargs.pop("weight_decay", 0.0)
     adaptive = not issubclass(optimizer_class, torch.optim.SGD)
+    # Only the grouping and the scales come from here (the learning rate of every group is set
+    # to lr below), so lr may be 0: SB3's placeholder schedule for a policy loaded on its own.
     groups = fixup_param_groups(
-        module, lr, weight_decay, scalar_lr_scale, depth_aware=depth_aware, adaptive=adaptive
+        module, 1.0, weight_decay, scalar_lr_scale, depth_aware=depth_aware, adaptive=adaptive
     )
 
     selected = []
@@ -87,4 +93,23 @@ def fixup_optimizer(
             selected.append({**group, "params": params, "lr": lr})
     assert sum(len(g["params"]) for g in selected) == len(kept), "a parameter was lost"
 
-    return keep_lr_scales(optimizer_class(selected, lr=lr, **kwargs))
+    return keep_lr_scales(_build_optimizer(optimizer_class, selected, lr, kwargs))
+
+
+def _build_optimizer(
+    optimizer_class: type[torch.optim.Optimizer],
+    groups: list[dict[str, Any]],
+    lr: float,
+    kwargs: dict[str, Any],
+) -> torch.optim.Optimizer:
+    # Adam and AdamW get torch's fused kernel unless the user chose an implementation: a
+    # Fixup network has more, smaller parameter tensors than an MLP (the scalars), and the
+    # default CPU implementation pays Python overhead per tensor. Same update, fewer passes.
+    if optimizer_class in (torch.optim.Adam, torch.optim.AdamW) and not (
+        {"fused", "foreach", "differentiable", "capturable"} & kwargs.keys()
+    ):
+        try:
+            return optimizer_class(groups, lr=lr, foreach=True, **kwargs)
+        except (RuntimeError, TypeError, ValueError):  # a torch or device without the kernel
+            pass
+    return optimizer_class(groups, lr=lr, **kwargs)

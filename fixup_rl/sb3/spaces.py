@@ -78,3 +78,24 @@ def check_observation_space(observation_space: spaces.Space, owner: str) -> None
         check_dict_space(observation_space, owner)
     else:
         check_vector_space(observation_space, owner)
+
+
+#: Action spaces SB3's on-policy algorithms act in.
+ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+
+
+def check_action_space(action_space: spaces.Space, owner: str, continuous: bool) -> None:
+    """Raise a ValueError unless the policy ``owner`` can act in ``action_space``.
+
+    :param action_space: the space to check
+    :param owner: the class that needs it, named in the message
+    :param continuous: whether the policy needs a Box (SAC, TD3) or takes any of
+        :data:`ACTION_SPACES` (PPO, A2C)
+    """
+    accepted = (spaces.Box,) if continuous else ACTION_SPACES
+    if not isinstance(action_space, accepted):
+        names = ", ".join(space.__name__ for space in accepted)
+        raise ValueError(
+            f"{owner} does not support the action space {action_space!r} "
+            f"({type(action_space).__name__}); action_space must be one of: {names}"
+        )

@@ -77,20 +77,21 @@ def test_structure_and_scalar_init(kind: str, m: int) -> None:
         assert layer.bias is None
 
     # A bias before each of the m layers, one before each of the m - 1 activations, one after
-    # the multiplier: 2m scalar biases at 0 and a single multiplier at 1.
+    # the multiplier: 2m scalar biases at 0 and a single multiplier at 1, in one parameter.
     assert len(block.bias_in) == m
     assert len(block.bias_out) == m
-    scalars = block.scalar_parameters()
-    assert len(scalars) == 2 * m + 1
-    for param in scalars:
-        assert param.shape == (1,)
+    assert block.scalar_parameters() == [block.scalars]
+    assert block.scalars.shape == (2 * m + 1,)
     for bias in [*block.bias_in, *block.bias_out]:
         assert bias.item() == 0.0
+    assert block.scale.shape == (1,)
     assert block.scale.item() == 1.0
+    # The named views share the parameter's memory.
+    assert block.scale.data_ptr() == block.scalars[2 * m :].data_ptr()
 
     # The scalars and the layer weights are all the block's parameters.
     weights = [layer.weight for layer in block.layers]
-    assert {id(p) for p in block.parameters()} == {id(p) for p in [*scalars, *weights]}
+    assert {id(p) for p in block.parameters()} == {id(p) for p in [block.scalars, *weights]}
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -79,8 +79,7 @@ def test_fixup_init_uses_the_total_number_of_blocks(m: int) -> None:
         for layer in block.layers[:-1]:
             assert layer.weight.std().item() == pytest.approx(expected_std, rel=0.05)
         assert not block.layers[-1].weight.any()
-        for param in block.scalar_parameters():
-            assert param.shape == (1,)
+        assert block.scalar_parameters() == [block.scalars]
         assert block.scale.item() == 1.0
         assert all(bias.item() == 0.0 for bias in [*block.bias_in, *block.bias_out])
 

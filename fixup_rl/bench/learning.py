@@ -1,0 +1,191 @@
+"""Learning results: the return each network reaches at a fixed budget, over seeds.
+
+One run trains an agent from its recipe (:func:`fixup_rl.agents.resolve_config`) with the
+given network, evaluates its deterministic policy every ``eval_every`` steps on 10 episodes
+(a separate env seeded ``seed + 1000``, VecNormalize statistics frozen, rewards not
+normalized) and writes one JSON record. Records already on disk are not run again, so a grid
+can be filled in over several sessions and seeds added later.
+
+The network ``"sb3"`` is SB3's default ``MlpPolicy`` (its own ``net_arch`` and activation)
+with the recipe's hyperparameters, as in rl-baselines3-zoo.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from stable_baselines3.common.evaluation import evaluate_policy
+
+from fixup_rl.agents import build_agent, make_env, resolve_config
+
+EVAL_EPISODES = 10
+EVAL_SEED_OFFSET = 1000
+
+
+@dataclass(frozen=True)
+class LearningRun:
+    """One training run of the learning benchmark.
+
+    :param algo: the algorithm
+    :param env_id: the task
+    :param net: ``"sb3"`` (SB3's default MlpPolicy) or a net of :data:`fixup_rl.agents.NETS`
+    :param depth: residual blocks (ignored for ``"sb3"``)
+    :param width: width of every layer (ignored for ``"sb3"``)
+    :param seed: the seed
+    :param budget: env steps
+    :param eval_every: env steps between evaluations
+    """
+
+    algo: str
+    env_id: str
+    net: str
+    depth: int
+    width: int
+    seed: int
+    budget: int
+    eval_every: int
+
+    @property
+    def name(self) -> str:
+        """The record's file name, without ``.json``."""
+        shape = "default" if self.net == "sb3" else f"d{self.depth}-w{self.width}"
+        return f"{self.algo}-{self.env_id}-{self.net}-{shape}-b{self.budget}-s{self.seed}"
+
+
+def resolve_run(run: LearningRun) -> dict[str, Any]:
+    """The agent configuration of ``run`` (see :func:`fixup_rl.agents.resolve_config`).
+
+    :param run: the run
+    :return: the configuration
+    """
+    if run.net == "sb3":
+        config = resolve_config(
+            run.algo, run.env_id, net="mlp", seed=run.seed, n_timesteps=run.budget
+        )
+        # SB3's defaults: its own net_arch and activation for this algorithm.
+        for key in ("net_arch", "activation_fn"):
+            config["policy_kwargs"].pop(key, None)
+        config["net"] = "sb3"
+        return config
+    return resolve_config(
+        run.algo,
+        run.env_id,
+        net=run.net,
+        depth=run.depth,
+        width=run.width,
+        seed=run.seed,
+        n_timesteps=run.budget,
+    )
+
+
+def run_learning(
+    run: LearningRun, folder: Path, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Train and evaluate ``run``, write its record into ``folder`` and return it.
+
+    A record already in ``folder`` is read and returned instead.
+
+    :param run: the run
+    :param folder: the folder of the records
+    :param progress: called with a line of text after each evaluation (or None)
+    :return: the record: the run, its curve, the final and best returns, seconds, config
+    """
+    path = folder / f"{run.name}.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    config = resolve_run(run)
+    model, env = build_agent(config)
+    curve = []
+    start = time.perf_counter()
+    while model.num_timesteps < run.budget:
+        steps = min(run.eval_every, run.budget - model.num_timesteps)
+        model.learn(steps, reset_num_timesteps=False)
+        mean, std = _evaluate(model, env, config)
+        curve.append({"timesteps": model.num_timesteps, "mean_return": mean, "std_return": std})
+        if progress is not None:
+            progress(f"{run.name}: {model.num_timesteps} steps, return {mean:.1f}")
+    env.close()
+
+    record = {
+        **asdict(run),
+        "final_mean_return": curve[-1]["mean_return"],
+        "best_mean_return": max(point["mean_return"] for point in curve),
+        "curve": curve,
+        "seconds": round(time.perf_counter() - start, 1),
+        "config": config,
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".json.tmp")
+    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    partial.replace(path)
+    return record
+
+
+def _evaluate(model: Any, env: Any, config: dict[str, Any]) -> tuple[float, float]:
+    eval_env = make_env(config, n_envs=1, seed=config["seed"] + EVAL_SEED_OFFSET, for_eval=True)
+    if config["normalize"]:
+        eval_env.obs_rms = env.obs_rms
+    mean, std = evaluate_policy(model, eval_env, n_eval_episodes=EVAL_EPISODES, deterministic=True)
+    eval_env.close()
+    return float(mean), float(std)
+
+
+def summarize(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group records by everything but the seed: mean and std of the final and best returns.
+
+    :param records: run records
+    :return: one row per group, sorted by algo, env, budget, net and depth, with the seeds,
+        ``final_mean``, ``final_std``, ``best_mean``, ``best_std`` and the mean curve
+    """
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for record in records:
+        key = (
+            record["algo"],
+            record["env_id"],
+            record["budget"],
+            record["net"],
+            record["depth"] if record["net"] != "sb3" else 0,
+            record["width"] if record["net"] != "sb3" else 0,
+        )
+        groups.setdefault(key, []).append(record)
+
+    rows = []
+    for key in sorted(groups):
+        group = sorted(groups[key], key=lambda record: record["seed"])
+        finals = [record["final_mean_return"] for record in group]
+        bests = [record["best_mean_return"] for record in group]
+        rows.append(
+            {
+                **dict(
+                    zip(("algo", "env_id", "budget", "net", "depth", "width"), key, strict=True)
+                ),
+                "seeds": [record["seed"] for record in group],
+                "final_mean": statistics.fmean(finals),
+                "final_std": statistics.pstdev(finals) if len(finals) > 1 else 0.0,
+                "best_mean": statistics.fmean(bests),
+                "best_std": statistics.pstdev(bests) if len(bests) > 1 else 0.0,
+                "curve": _mean_curve(group),
+            }
+        )
+    return rows
+
+
+def _mean_curve(group: list[dict[str, Any]]) -> list[dict[str, float]]:
+    # The evaluation points all runs share, averaged over the runs.
+    steps = set.intersection(*({p["timesteps"] for p in record["curve"]} for record in group))
+    curve = []
+    for step in sorted(steps):
+        returns = [
+            next(p["mean_return"] for p in record["curve"] if p["timesteps"] == step)
+            for record in group
+        ]
+        spread = statistics.pstdev(returns) if len(returns) > 1 else 0.0
+        curve.append({"timesteps": step, "mean": statistics.fmean(returns), "std": spread})
+    return curve

@@ -1,0 +1,131 @@
+"""Training throughput: SB3 environment steps per second with each network.
+
+Each measurement builds the agent from its recipe (:func:`fixup_rl.agents.resolve_config`),
+runs it past its warm-up (one PPO rollout and update; SAC's ``learning_starts`` and a few
+updates), then times ``learn()`` for the measured steps, which includes the env steps, the
+rollout forward passes and the gradient updates. Agents differ only in the network.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from fixup_rl.agents import build_agent, resolve_config
+
+
+@dataclass(frozen=True)
+class ThroughputConfig:
+    """What the throughput benchmark measures.
+
+    :param algos: the algorithms
+    :param env_id: the task
+    :param nets: the networks: ``"mlp"`` is SB3's ``MlpPolicy`` with the same Linear layers
+        and SB3's default Adam, ``"mlp_fused_adam"`` the same with torch's fused Adam (the
+        optimizer the Fixup policies use by default), any other name a Fixup policy
+    :param depth: residual blocks per algorithm (recipe default when absent)
+    :param width: width per algorithm (recipe default when absent)
+    :param steps: measured env steps per algorithm
+    :param repeats: measurements per network (the best is reported), interleaved
+    :param overrides: hyperparameter overrides per algorithm (e.g. a smaller ``n_steps``)
+    """
+
+    algos: Sequence[str] = ("ppo", "sac")
+    env_id: str = "Pendulum-v1"
+    nets: Sequence[str] = ("fixup", "mlp", "mlp_fused_adam", "layernorm")
+    depth: dict[str, int] = field(default_factory=dict)
+    width: dict[str, int] = field(default_factory=dict)
+    steps: dict[str, int] = field(default_factory=lambda: {"ppo": 8192, "sac": 1000})
+    repeats: int = 2
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def measure_throughput(
+    config: ThroughputConfig, progress: Callable[[str], None] | None = None
+) -> list[dict[str, Any]]:
+    """Measure env steps per second for each algorithm and network.
+
+    :param config: what to measure
+    :param progress: called with a line of text after each measurement (or None)
+    :return: one row per algorithm: depth, width, steps, and per network the steps per second
+        (wall clock and CPU time of the process) and the ratio to ``"mlp"``
+    """
+    rows = []
+    for algo in config.algos:
+        wall: dict[str, float] = {net: 0.0 for net in config.nets}
+        cpu: dict[str, float] = {net: 0.0 for net in config.nets}
+        resolved: dict[str, Any] = {}
+        for _ in range(config.repeats):
+            for net in config.nets:
+                run = _measure(algo, net, config)
+                resolved = run["config"]
+                wall[net] = max(wall[net], run["wall_steps_per_s"])
+                cpu[net] = max(cpu[net], run["cpu_steps_per_s"])
+        row = {
+            "algo": algo,
+            "env_id": config.env_id,
+            "depth": resolved["depth"],
+            "width": resolved["width"],
+            "n_envs": resolved["n_envs"],
+            "steps": config.steps[algo],
+            "wall_steps_per_s": wall,
+            "cpu_steps_per_s": cpu,
+            "ratio_to_mlp": {net: cpu[net] / cpu["mlp"] for net in cpu} if "mlp" in cpu else {},
+        }
+        rows.append(row)
+        if progress is not None:
+            progress(_describe(row))
+    return rows
+
+
+def _measure(algo: str, net: str, config: ThroughputConfig) -> dict[str, Any]:
+    fused_adam = net == "mlp_fused_adam"
+    net = "mlp" if fused_adam else net
+    overrides: dict[str, Any] = {"net": net, **config.overrides.get(algo, {})}
+    for key in ("depth", "width"):
+        if algo in getattr(config, key):
+            overrides[key] = getattr(config, key)[algo]
+    resolved = resolve_config(algo, config.env_id, **overrides)
+    model, env = build_agent(resolved)
+    if fused_adam:
+        _use_fused_adam(model.policy)
+
+    # Warm-up: past SAC's learning_starts, or one PPO rollout and its update.
+    warmup = getattr(model, "learning_starts", 0) + 64
+    if hasattr(model, "n_steps"):
+        warmup = model.n_steps * model.n_envs
+    model.learn(warmup)
+
+    steps = config.steps[algo]
+    wall, cpu = time.perf_counter(), time.process_time()
+    model.learn(steps, reset_num_timesteps=False)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    env.close()
+    return {
+        "config": resolved,
+        "wall_steps_per_s": steps / wall,
+        "cpu_steps_per_s": steps / cpu,
+    }
+
+
+def _use_fused_adam(policy: nn.Module) -> None:
+    # Every SB3 optimizer of the policy, rebuilt over the same groups with the fused kernel.
+    for owner in (policy, getattr(policy, "actor", None), getattr(policy, "critic", None)):
+        optimizer = getattr(owner, "optimizer", None)
+        if isinstance(optimizer, torch.optim.Adam):
+            owner.optimizer = torch.optim.Adam(
+                optimizer.param_groups, **{**optimizer.defaults, "fused": True}
+            )
+
+
+def _describe(row: dict[str, Any]) -> str:
+    rates = " ".join(f"{net}={rate:.0f}" for net, rate in row["cpu_steps_per_s"].items())
+    return (
+        f"{row['algo']} {row['env_id']} depth {row['depth']} width {row['width']}: "
+        f"steps/s (CPU time) {rates}"
+    )

@@ -1,0 +1,84 @@
+"""``fixup-rl bench --quick``: every part runs and writes its files (no timings asserted)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from fixup_rl.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads() -> None:
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.slow
+def test_quick_bench_writes_every_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["bench", "--quick", "--out", str(tmp_path)]) == 0
+
+    names = {path.name for path in tmp_path.iterdir()}
+    assert {"bench.json", "bench.md", "network_speed.png", "throughput.png"} <= names
+    assert {"learning.png", "learning"} <= names
+    for plot in ("network_speed.png", "throughput.png", "learning.png"):
+        assert (tmp_path / plot).read_bytes()[:4] == b"\x89PNG"
+
+    results = json.loads((tmp_path / "bench.json").read_text())
+    assert results["quick"] is True
+    assert results["environment"]["versions"]["torch"] == torch.__version__
+    assert results["environment"]["command"] == f"fixup-rl bench --quick --out {tmp_path}"
+    rows = results["network_speed"]["rows"]
+    assert {(row["batch"], row["mode"]) for row in rows} == {
+        (1, "inference"),
+        (1, "train"),
+        (16, "inference"),
+        (16, "train"),
+    }
+    assert all(math.isfinite(r) and r > 0 for row in rows for r in row["ratio_to_mlp"].values())
+    assert [row["algo"] for row in results["throughput"]] == ["ppo", "sac"]
+    assert all(
+        rate > 0 for row in results["throughput"] for rate in row["cpu_steps_per_s"].values()
+    )
+    assert sorted(row["net"] for row in results["learning"]) == ["fixup", "sb3"]
+    assert results["targets"] and all(isinstance(c["met"], bool) for c in results["targets"])
+
+    report = (tmp_path / "bench.md").read_text()
+    for section in (
+        "## Speed targets",
+        "## Network speed",
+        "## Training throughput",
+        "## Learning",
+    ):
+        assert section in report
+
+
+def test_report_only_trains_nothing(tmp_path: Path) -> None:
+    args = ["bench", "--parts", "learning", "--report-only", "--out", str(tmp_path)]
+    assert main([*args, "--task", "ppo:Pendulum-v1:100", "--net", "fixup:2"]) == 0
+    assert not (tmp_path / "learning").exists()
+    assert json.loads((tmp_path / "bench.json").read_text())["learning"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--parts", "speed,gpu"], "--parts: must be a comma-separated list"),
+        (["--seeds", "0"], "--seeds: must be a positive integer, got '0'"),
+        (["--task", "ppo:Nope-v0:10"], "--task"),
+        (["--net", "fixup"], "--net"),
+        (["--device", "tpu"], "--device"),
+    ],
+)
+def test_bad_options_are_one_line_errors(
+    args: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["bench", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
