@@ -145,7 +145,8 @@ def _action_noise(noise: dict[str, Any], env: VecEnv) -> ActionNoise:
 
 def _sb3_policy_kwargs(policy_kwargs: dict[str, Any]) -> dict[str, Any]:
     built = dict(policy_kwargs)
-    built["activation_fn"] = ACTIVATIONS[built["activation_fn"]]
+    if "activation_fn" in built:  # absent: the policy's own default
+        built["activation_fn"] = ACTIVATIONS[built["activation_fn"]]
     if "features_extractor_class" in built:
         built["features_extractor_class"] = _EXTRACTORS[built["features_extractor_class"]]
         extractor = dict(built["features_extractor_kwargs"])

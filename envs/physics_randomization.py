@@ -107,6 +107,10 @@ class PhysicsRandomization(
         friction_range: tuple[float, float] = DEFAULT_FRICTION_RANGE,
         damping_range: tuple[float, float] = DEFAULT_DAMPING_RANGE,
     ) -> None:
+        if not isinstance(env, gym.Env):
+            raise ValueError(
+                f"env must be a gymnasium.Env such as gymnasium.make('Hopper-v5'), got {env!r}"
+            )
         gym.utils.RecordConstructorArgs.__init__(
             self, mass_range=mass_range, friction_range=friction_range, damping_range=damping_range
         )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import numbers
+import os
 from typing import Any
 
 import gymnasium as gym
 from stable_baselines3.common.env_util import make_vec_env as sb3_make_vec_env
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from fixup_rl._validation import check_int
+from fixup_rl._validation import check_int, check_optional_mapping
 from fixup_rl.envs.catalogue import check_env_id
 
 # Set through make_vec_env's own arguments so they cannot disagree with `normalize`.
@@ -78,6 +79,10 @@ def make_vec_env(
             raise ValueError(f"{name} must be True or False, got {flag!r}")
     gamma = _check_gamma(gamma)
     normalize_kwargs = _check_normalize_kwargs(normalize, normalize_kwargs)
+    env_kwargs = check_optional_mapping("env_kwargs", env_kwargs)
+    vec_env_kwargs = check_optional_mapping("vec_env_kwargs", vec_env_kwargs)
+    if monitor_dir is not None and not isinstance(monitor_dir, (str, os.PathLike)):
+        raise ValueError(f"monitor_dir must be a folder path or None, got {monitor_dir!r}")
 
     # A module-level builder, pickled by reference: a subprocess that unpickles it imports
     # fixup_rl.envs, which registers our randomized ids there too.

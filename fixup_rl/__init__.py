@@ -5,6 +5,7 @@ ICLR 2019, https://arxiv.org/abs/1901.09321
 """
 
 from fixup_rl.callbacks import FixupMetricsCallback
+from fixup_rl.export import load_policy
 from fixup_rl.folding import fold
 from fixup_rl.nn import NORMS, FixupBlock, ImpalaCNN, ResidualMLP
 from fixup_rl.param_groups import fixup_param_groups
@@ -48,4 +49,5 @@ __all__ = [
     "fixup_param_groups",
     "fixup_scale",
     "fold",
+    "load_policy",
 ]

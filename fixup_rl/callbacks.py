@@ -88,7 +88,7 @@ class FixupMetricsCallback(BaseCallback):
     probe_size: int = 64
 
     def __init__(self, log_every: int = 10, max_blocks: int | None = None, verbose: int = 0):
-        super().__init__(verbose)
+        super().__init__(check_int("verbose", verbose, minimum=0))
         self.log_every = check_int("log_every", log_every, minimum=1)
         if max_blocks is not None:
             check_int("max_blocks", max_blocks, minimum=1)

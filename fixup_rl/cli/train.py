@@ -1,4 +1,4 @@
-"""``fixup-rl train``: train an agent from its recipe into a new run folder."""
+"""``fixup-rl train``: train an agent from its recipe into a new run folder, or resume one."""
 
 from __future__ import annotations
 
@@ -9,32 +9,50 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import (
     BaseCallback,
     CallbackList,
-    CheckpointCallback,
     EvalCallback,
+    ProgressBarCallback,
 )
-from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
+from stable_baselines3.common.vec_env import sync_envs_normalization
 
 from fixup_rl.agents import ALGOS, NETS, build_agent, make_env, resolve_config
 from fixup_rl.agents.schema import DEVICES
 from fixup_rl.callbacks import FixupMetricsCallback
 from fixup_rl.cli.errors import UsageError, non_negative_int, positive_int, user_errors
+from fixup_rl.cli.eval_callback import EVALUATIONS, SeededEvalCallback
 from fixup_rl.cli.evaluate import episodes, evaluate
+from fixup_rl.cli.resume import resume_run
 from fixup_rl.cli.run_folder import (
+    CHECKPOINTS,
     EVAL_SEED_OFFSET,
     FINAL_EVALUATION,
     MODEL,
     STATS,
+    TENSORBOARD,
     check_name,
     claim_run_dir,
     create_run_dir,
+    lock_run_dir,
     run_name,
+)
+from fixup_rl.cli.training_run import TrainingRun, TrainOptions
+from fixup_rl.reliability import (
+    DEFAULT_MAX_CONSECUTIVE_SKIPS,
+    AtomicCheckpointCallback,
+    FiniteUpdatesCallback,
+    NonFiniteError,
+    RestoreRngCallback,
+    atomic_write,
+    atomic_write_text,
+    check_env_finite,
+    check_finite_weights,
+    latest_checkpoint,
 )
 
 INTERRUPTED = 130
+TRAINING_FAILED = 1
 
 
 def add_train_parser(commands: Any) -> None:
@@ -43,12 +61,13 @@ def add_train_parser(commands: Any) -> None:
         "train",
         help="train an agent from its recipe",
         description="Train an agent from its recipe (fixup_rl/agents/recipes/<algo>.yml) into "
-        "a new run folder. Every option defaults to the recipe's value.",
+        "a new run folder, or continue a killed run with --resume RUN_DIR. Every option "
+        "defaults to the recipe's value.",
     )
-    parser.add_argument("--algo", choices=ALGOS, default="ppo", help="default: ppo")
+    # Options are None unless given, so that --resume can tell which ones were.
+    parser.add_argument("--algo", choices=ALGOS, help="default: ppo")
     parser.add_argument(
         "--env",
-        default="Pendulum-v1",
         metavar="ENV_ID",
         help="a versioned env id of fixup_rl.envs.CATALOGUE or RANDOMIZED (default: Pendulum-v1)",
     )
@@ -57,7 +76,11 @@ def add_train_parser(commands: Any) -> None:
         "--depth", type=positive_int, help="residual blocks (--net mlp: 1 + 2*depth layers)"
     )
     parser.add_argument("--width", type=positive_int, help="width of every layer")
-    parser.add_argument("--timesteps", type=positive_int, help="training budget in env steps")
+    parser.add_argument(
+        "--timesteps",
+        type=positive_int,
+        help="training budget in env steps (with --resume: the new total budget)",
+    )
     parser.add_argument("--seed", type=non_negative_int, help="default: 0")
     parser.add_argument("--n-envs", type=positive_int, help="envs stepped in parallel")
     parser.add_argument("--device", choices=DEVICES, help="default: auto")
@@ -75,7 +98,7 @@ def add_train_parser(commands: Any) -> None:
         help="set a hyperparameter, VALUE read as YAML: --set n_steps=256 "
         "--set 'learning_rate={schedule: linear, initial: 3.0e-4}' (repeatable)",
     )
-    parser.add_argument("--out", default="runs", help="where run folders go (default: runs)")
+    parser.add_argument("--out", help="where run folders go (default: runs)")
     parser.add_argument(
         "--name",
         type=check_name,
@@ -88,73 +111,118 @@ def add_train_parser(commands: Any) -> None:
         metavar="N",
         help="evaluate every N env steps; 0 disables (default: a tenth of the budget)",
     )
-    parser.add_argument(
-        "--eval-episodes", type=positive_int, default=5, metavar="N", help="default: 5"
-    )
+    parser.add_argument("--eval-episodes", type=positive_int, metavar="N", help="default: 5")
     parser.add_argument(
         "--checkpoint-freq",
         type=non_negative_int,
         metavar="N",
-        help="save a checkpoint every N env steps; 0 disables (default: a quarter of the budget)",
+        help="save a checkpoint every N env steps and at the end; 0 disables (default: a "
+        "quarter of the budget)",
+    )
+    parser.add_argument(
+        "--max-consecutive-skips",
+        type=positive_int,
+        metavar="K",
+        help="stop training when K optimizer steps in a row had non-finite gradients and were "
+        f"skipped (default: {DEFAULT_MAX_CONSECUTIVE_SKIPS})",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its latest checkpoint, with its configuration; "
+        "only --timesteps, --eval-freq, --checkpoint-freq and --max-consecutive-skips may be "
+        "given with it",
     )
     parser.set_defaults(run=run_train)
 
 
 def run_train(args: argparse.Namespace) -> int:
     """Train as ``args`` say; return the exit status."""
-    # Configuration and run folder.
+    # Configuration, run folder, envs and model: a new run, or one resumed from a checkpoint.
     with user_errors():
-        config = resolve_config(args.algo, args.env, **_overrides(args))
-        run_dir = Path(args.out) / (args.name or run_name(config))
-        config["tensorboard_log"] = str(run_dir / "tensorboard")
-        claim_run_dir(run_dir, args.force)
+        run = resume_run(args) if args.resume is not None else _new_run(args)
+    try:
+        return _learn_and_save(run)
+    finally:
+        run.lock.close()
 
-        # Environments and model; the eval env reads the training statistics, never updates them.
-        model, env = build_agent(config)
-        eval_seed = config["seed"] + EVAL_SEED_OFFSET
-        eval_env = make_env(config, n_envs=1, seed=eval_seed, for_eval=True)
-        create_run_dir(run_dir, config)
-    print(
-        f"Training {config['algo']} with a {config['net']} network (depth {config['depth']}, "
-        f"width {config['width']}) on {config['env_id']} for {config['n_timesteps']} steps "
-        f"into {run_dir}"
-    )
-    learning_starts = getattr(model, "learning_starts", 0)
-    if config["n_timesteps"] <= learning_starts:
-        print(
-            f"warning: the budget of {config['n_timesteps']} steps ends before learning starts "
-            f"(learning_starts={learning_starts}): the network will not be trained; raise "
-            f"--timesteps or pass --set learning_starts=N",
-            file=sys.stderr,
-        )
 
-    # Learning; Fixup metrics only for residual networks, as SB3's MLP has no blocks.
-    evaluations = _eval_callback(args, config, run_dir, eval_env, eval_seed)
+def _learn_and_save(run: TrainingRun) -> int:
+    model, config, run_dir = run.model, run.config, run.run_dir
+    _print_start(run)
+
+    # Learning: non-finite updates skipped, checkpoints, evaluations, Fixup metrics (residual
+    # networks only, as SB3's MLP has no blocks).
+    evaluations = _eval_callback(run)
     callbacks: list[BaseCallback] = []
+    if run.resumed_from is not None:
+        callbacks += [RestoreRngCallback(run.resumed_from.state["rng"])]
+    callbacks += [FiniteUpdatesCallback(run.options.max_consecutive_skips)]
     callbacks += [FixupMetricsCallback(log_every=10)] if config["net"] != "mlp" else []
     callbacks += [evaluations] if evaluations is not None else []
-    callbacks += _checkpoint_callback(args, config, run_dir)
+    callbacks += _checkpoint_callback(run)
+    progress = ProgressBarCallback()
     interrupted = False
     try:
         model.learn(
-            config["n_timesteps"],
-            callback=CallbackList(callbacks),
-            progress_bar=True,
+            config["n_timesteps"] - model.num_timesteps,
+            callback=CallbackList([*callbacks, progress]),
             tb_log_name=config["algo"],
+            reset_num_timesteps=run.resumed_from is None,
         )
     except KeyboardInterrupt:
         interrupted = True
+    except NonFiniteError as error:
+        _print_failure(run_dir, error)
+        return TRAINING_FAILED
+    finally:
+        # SB3 closes the bar only when learning ends normally; left open, its refresh thread
+        # keeps drawing after an interruption or a failure.
+        if hasattr(progress, "pbar"):
+            progress.pbar.close()
 
     # Saving, then a final evaluation that `fixup-rl eval` reproduces from the saved files.
-    model.save(run_dir / MODEL)
-    if isinstance(env, VecNormalize):
-        env.save(str(run_dir / STATS))
-    sync_envs_normalization(env, eval_env)
-    final = evaluate(model, eval_env, args.eval_episodes, eval_seed, deterministic=True)
-    (run_dir / FINAL_EVALUATION).write_text(json.dumps(final) + "\n", encoding="utf-8")
+    check_finite_weights(model)
+    atomic_write(run_dir / MODEL, lambda path: model.save(path))
+    stats = model.get_vec_normalize_env()
+    if stats is not None:
+        atomic_write(run_dir / STATS, lambda path: stats.save(str(path)))
+        sync_envs_normalization(model.get_env(), run.eval_env)
+    final = evaluate(
+        model, run.eval_env, run.options.eval_episodes, run.eval_seed, deterministic=True
+    )
+    atomic_write_text(run_dir / FINAL_EVALUATION, json.dumps(final) + "\n")
 
-    _print_summary(run_dir, model, env, evaluations, final, interrupted)
+    _print_summary(run, evaluations, final, interrupted)
     return INTERRUPTED if interrupted else 0
+
+
+def _new_run(args: argparse.Namespace) -> TrainingRun:
+    # Configuration and run folder.
+    config = resolve_config(args.algo or "ppo", args.env or "Pendulum-v1", **_overrides(args))
+    run_dir = Path(args.out or "runs") / (args.name or run_name(config))
+    config["tensorboard_log"] = str(run_dir / TENSORBOARD)
+    claim_run_dir(run_dir, args.force)
+    budget = config["n_timesteps"]
+    options = TrainOptions(
+        eval_freq=args.eval_freq if args.eval_freq is not None else budget // 10,
+        eval_episodes=args.eval_episodes or 5,
+        checkpoint_freq=args.checkpoint_freq if args.checkpoint_freq is not None else budget // 4,
+        max_consecutive_skips=args.max_consecutive_skips or DEFAULT_MAX_CONSECUTIVE_SKIPS,
+    )
+
+    # Model and envs, every env checked for non-finite values; the eval env reads the training
+    # statistics, never updates them.
+    model, env = build_agent(config)
+    guarded = check_env_finite(env)
+    if guarded is not env:
+        model.set_env(guarded)
+    eval_seed = config["seed"] + EVAL_SEED_OFFSET
+    eval_env = check_env_finite(make_env(config, n_envs=1, seed=eval_seed, for_eval=True))
+    create_run_dir(run_dir, config)
+    lock = lock_run_dir(run_dir)
+    return TrainingRun(config, run_dir, model, eval_env, eval_seed, options, lock)
 
 
 def _setting(text: str) -> tuple[str, Any]:
@@ -188,100 +256,89 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
-def _eval_callback(
-    args: argparse.Namespace,
-    config: dict[str, Any],
-    run_dir: Path,
-    eval_env: VecEnv,
-    eval_seed: int,
-) -> EvalCallback | None:
-    every = args.eval_freq if args.eval_freq is not None else config["n_timesteps"] // 10
+def _print_start(run: TrainingRun) -> None:
+    config = run.config
+    network = (
+        f"{config['algo']} with a {config['net']} network (depth {config['depth']}, width "
+        f"{config['width']}) on {config['env_id']}"
+    )
+    if run.resumed_from is None:
+        print(f"Training {network} for {config['n_timesteps']} steps into {run.run_dir}")
+    else:
+        print(
+            f"Resuming {network} from the checkpoint of step {run.resumed_from.step} to step "
+            f"{config['n_timesteps']} in {run.run_dir}"
+        )
+    learning_starts = getattr(run.model, "learning_starts", 0)
+    if config["n_timesteps"] <= learning_starts:
+        print(
+            f"warning: the budget of {config['n_timesteps']} steps ends before learning starts "
+            f"(learning_starts={learning_starts}): the network will not be trained; raise "
+            f"--timesteps or pass --set learning_starts=N",
+            file=sys.stderr,
+        )
+
+
+def _eval_callback(run: TrainingRun) -> SeededEvalCallback | None:
+    every = run.options.eval_freq
     if every == 0:
         return None
-    best_stats = _SaveStats(run_dir / "best_vecnormalize.pkl") if config["normalize"] else None
     return SeededEvalCallback(
-        eval_env,
-        eval_seed,
-        callback_on_new_best=best_stats,
-        n_eval_episodes=args.eval_episodes,
-        eval_freq=max(every // config["n_envs"], 1),
-        log_path=str(run_dir),
-        best_model_save_path=str(run_dir),
+        run.eval_env,
+        run.eval_seed,
+        run.run_dir,
+        history=run.history,
+        best_mean_reward=run.best_mean_reward,
+        n_eval_episodes=run.options.eval_episodes,
+        eval_freq=max(every // run.config["n_envs"], 1),
         deterministic=True,
         verbose=0,
     )
 
 
-def _checkpoint_callback(
-    args: argparse.Namespace, config: dict[str, Any], run_dir: Path
-) -> list[BaseCallback]:
-    every = args.checkpoint_freq
-    every = every if every is not None else config["n_timesteps"] // 4
-    if every == 0:
+def _checkpoint_callback(run: TrainingRun) -> list[BaseCallback]:
+    if run.options.checkpoint_freq == 0:
         return []
     return [
-        CheckpointCallback(
-            save_freq=max(every // config["n_envs"], 1),
-            save_path=str(run_dir / "checkpoints"),
-            name_prefix="model",
-            save_vecnormalize=True,
+        AtomicCheckpointCallback(
+            run.options.checkpoint_freq,
+            run.run_dir / CHECKPOINTS,
+            extra_state={"train_options": run.options.to_json()},
         )
     ]
 
 
-class SeededEvalCallback(EvalCallback):
-    """SB3's ``EvalCallback``, reseeding the eval env before each evaluation.
-
-    Every evaluation then plays the same episodes (same initial states), so evaluations at
-    different times compare the policies, not the luck of the draw.
-
-    :param eval_env: the evaluation env
-    :param seed: the seed of each evaluation's first episode
-    :param kwargs: the other arguments of ``EvalCallback``
-    """
-
-    def __init__(self, eval_env: VecEnv, seed: int, **kwargs: Any) -> None:
-        super().__init__(eval_env, **kwargs)
-        self.seed = seed
-
-    def _on_step(self) -> bool:
-        if self.eval_freq > 0 and self.n_calls % self.eval_freq == 0:
-            self.eval_env.seed(self.seed)
-        return super()._on_step()
-
-
-class _SaveStats(BaseCallback):
-    """Save the training env's VecNormalize statistics next to a new best model."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.path = path
-
-    def _on_step(self) -> bool:
-        stats = self.model.get_vec_normalize_env()
-        if stats is not None:
-            stats.save(str(self.path))
-        return True
+def _print_failure(run_dir: Path, error: NonFiniteError) -> None:
+    # One line: what failed and why, then where the last good state is.
+    checkpoint = latest_checkpoint(run_dir / CHECKPOINTS)
+    where = (
+        f"the latest checkpoint is at step {checkpoint.step} in {run_dir / CHECKPOINTS}"
+        if checkpoint is not None
+        else "no checkpoint was saved"
+    )
+    message = " ".join(str(error).split())
+    print(f"fixup-rl train: error: {message}. Nothing was saved after it; {where}", file=sys.stderr)
 
 
 def _print_summary(
-    run_dir: Path,
-    model: BaseAlgorithm,
-    env: VecEnv,
+    run: TrainingRun,
     evaluations: EvalCallback | None,
     final: dict[str, Any],
     interrupted: bool,
 ) -> None:
-    stats = f", {STATS}" if isinstance(env, VecNormalize) else ""
-    checkpoints = len(list((run_dir / "checkpoints").glob("*.zip")))
+    run_dir, model = run.run_dir, run.model
+    stats = f", {STATS}" if model.get_vec_normalize_env() is not None else ""
+    checkpoints = len(list((run_dir / CHECKPOINTS).glob("*.zip")))
     n_evals = len(evaluations.evaluations_timesteps) if evaluations is not None else 0
     status = f"interrupted at step {model.num_timesteps}" if interrupted else "done"
+    if run.resumed_from is not None:
+        status += f" (resumed from step {run.resumed_from.step})"
     lines = [
         f"Training {status}. Run folder: {run_dir}",
         f"  model         {MODEL}{stats}, config.yaml",
-        f"  evaluations   evaluations.npz ({n_evals}), best_model.zip",
-        f"  checkpoints   checkpoints/ ({checkpoints})",
-        f"  tensorboard   tensorboard --logdir {run_dir / 'tensorboard'}",
+        f"  evaluations   {EVALUATIONS} ({n_evals}), best_model.zip",
+        f"  checkpoints   {CHECKPOINTS}/ ({checkpoints})",
+        f"  tensorboard   tensorboard --logdir {run_dir / TENSORBOARD}",
         f"  final return  {final['mean_return']:.2f} ± {final['std_return']:.2f} over "
         f"{episodes(final['episodes'])} ({FINAL_EVALUATION})",
     ]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -38,6 +38,8 @@ def test_train_writes_a_complete_run_folder(trained: Trained) -> None:
     assert checkpoints == [
         "model_128_steps.zip",
         "model_256_steps.zip",
+        "model_state_128_steps.json",
+        "model_state_256_steps.json",
         "model_vecnormalize_128_steps.pkl",
         "model_vecnormalize_256_steps.pkl",
     ]
@@ -157,14 +159,18 @@ def test_the_default_run_name_says_what_ran(cli: Cli, tiny_run: list[str]) -> No
 def test_no_arguments_at_all_train_the_default_recipe(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[argparse.Namespace] = []
-    monkeypatch.setattr(fixup_rl.cli.train, "run_train", lambda args: calls.append(args) or 0)
+    calls: list[tuple[str, str, dict[str, Any]]] = []
 
-    assert main([]) == 0
+    def resolve(algo: str, env_id: str, **overrides: Any) -> dict[str, Any]:
+        calls.append((algo, env_id, overrides))
+        raise ValueError("stop before training")
 
-    (args,) = calls
-    assert (args.algo, args.env, args.net, args.timesteps) == ("ppo", "Pendulum-v1", None, None)
-    assert resolve_config(args.algo, args.env)["net"] == "fixup"
+    monkeypatch.setattr(fixup_rl.cli.train, "resolve_config", resolve)
+
+    assert main([]) == 2
+
+    assert calls == [("ppo", "Pendulum-v1", {})]
+    assert resolve_config("ppo", "Pendulum-v1")["net"] == "fixup"
 
 
 def test_a_budget_before_learning_starts_is_warned_about(cli: Cli) -> None:
