@@ -3,22 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import torch
 from torch import nn
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 T = TypeVar("T")
+
+
+class _OptimizerSteps:
+    """Counts every optimizer step taken in this process, by any ``torch.optim`` optimizer.
+
+    A parameter's version counter is not enough to tell that it changed: torch's fused Adam
+    and AdamW kernels (``fused=True``) update parameters without moving it. Counting steps
+    through torch's global step hook catches every optimizer, fused or not.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+        self.count += 1
+
+
+_optimizer_steps = _OptimizerSteps()
+register_optimizer_step_post_hook(_optimizer_steps)
 
 
 class FoldCache(Generic[T]):
     """Keep ``compute()``'s result until one of ``params`` is modified or replaced.
 
     Disabled (the default), :meth:`get` computes the value on every call. Enabled, it keeps
-    the value until a parameter's storage moves (``.to()``, ``.data = ...``, a new device or
-    dtype) or its version counter moves: PyTorch increments a tensor's version on every
-    in-place operation, which covers optimizer steps, ``load_state_dict`` and in-place edits
-    under ``torch.no_grad()``.
+    the value until any ``torch.optim`` optimizer takes a step (fused kernels included), a
+    parameter's storage moves (``.to()``, ``.data = ...``, a new device or dtype) or its
+    version counter moves: PyTorch increments a tensor's version on every in-place operation,
+    which covers ``load_state_dict`` and in-place edits under ``torch.no_grad()``.
 
     Writes through ``param.data`` (``param.data.mul_(...)``) bypass the version counter and
     are **not** seen; SB3 writes that way only into target networks (Polyak averaging), which
@@ -27,7 +47,7 @@ class FoldCache(Generic[T]):
 
     def __init__(self) -> None:
         self.enabled = False
-        self.key: tuple[tuple[int, int], ...] | None = None
+        self.key: tuple[int, tuple[tuple[int, int], ...]] | None = None
         self.value: T | None = None
         self.computed = 0  # how many times the value was computed
 
@@ -41,7 +61,8 @@ class FoldCache(Generic[T]):
         if not self.enabled:
             self.computed += 1
             return compute()
-        key = tuple((param.data_ptr(), param._version) for param in params)
+        versions = tuple((param.data_ptr(), param._version) for param in params)
+        key = (_optimizer_steps.count, versions)
         if key != self.key or self.value is None:
             self.value = compute()
             self.key = key
@@ -59,8 +80,8 @@ def cache_folded_weights(module: nn.Module, enabled: bool = True) -> int:
 
     In eval mode without gradients, a Fixup block computes with its scalars folded into its
     weights. By default it folds on every call; with caching it folds once and refolds only
-    after its parameters change (optimizer steps, ``load_state_dict``, in-place edits,
-    ``.to()``), so a rollout of thousands of steps folds once. Writes through ``.data`` are
+    after its parameters may have changed (any optimizer's step, ``load_state_dict``, in-place
+    edits, ``.to()``), so a rollout of thousands of steps folds once. Writes through ``.data`` are
     not seen (see :class:`FoldCache`): do not enable caching on a network updated that way,
     such as an SB3 target network, or disable and re-enable it after such a write.
 

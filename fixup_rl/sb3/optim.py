@@ -102,9 +102,9 @@ def _build_optimizer(
     lr: float,
     kwargs: dict[str, Any],
 ) -> torch.optim.Optimizer:
-    # Adam and AdamW get torch's fused kernel unless the user chose an implementation: a
-    # Fixup network has more, smaller parameter tensors than an MLP (the scalars), and the
-    # default CPU implementation pays Python overhead per tensor. Same update, fewer passes.
+    # Adam and AdamW get torch's multi-tensor ("foreach") implementation unless the user chose
+    # one: a Fixup network has more, smaller parameter tensors than an MLP (the scalars), and
+    # the default CPU implementation pays Python overhead per tensor. Same update, fewer passes.
     if optimizer_class in (torch.optim.Adam, torch.optim.AdamW) and not (
         {"fused", "foreach", "differentiable", "capturable"} & kwargs.keys()
     ):

@@ -53,11 +53,24 @@ def test_eval_inference_folds_once_and_matches(perturb: Callable[..., None]) -> 
     assert block.fold_cache.computed == 1
 
 
-def test_never_stale_after_an_optimizer_step(perturb: Callable[..., None]) -> None:
+# torch's fused kernels update parameters without moving their version counters.
+OPTIMIZERS = {
+    "adam": lambda params: torch.optim.Adam(params, lr=0.1),
+    "adam-foreach": lambda params: torch.optim.Adam(params, lr=0.1, foreach=True),
+    "adam-fused": lambda params: torch.optim.Adam(params, lr=0.1, fused=True),
+    "adamw-fused": lambda params: torch.optim.AdamW(params, lr=0.1, fused=True),
+    "sgd": lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9),
+}
+
+
+@pytest.mark.parametrize("optimizer_name", list(OPTIMIZERS))
+def test_never_stale_after_an_optimizer_step(
+    perturb: Callable[..., None], optimizer_name: str
+) -> None:
     block = FixupBlock(16, num_blocks=4)
     perturb(block)
     cache_folded_weights(block)
-    optimizer = torch.optim.Adam(block.parameters(), lr=0.1)
+    optimizer = OPTIMIZERS[optimizer_name](block.parameters())
     x = torch.randn(5, 16)
 
     for step in range(3):

@@ -34,8 +34,17 @@ def unfused_actions(model: PPO | SAC, obs: np.ndarray) -> np.ndarray:
             block.forward = forward  # type: ignore[method-assign]
 
 
-def test_ppo_folds_once_per_rollout() -> None:
-    model = PPO(FixupActorCriticPolicy, "Pendulum-v1", n_steps=64, batch_size=32, n_epochs=1)
+# fused=True: torch's fused Adam, which leaves the parameters' version counters alone.
+@pytest.mark.parametrize("optimizer_kwargs", [{}, {"fused": True}], ids=["default", "fused"])
+def test_ppo_folds_once_per_rollout(optimizer_kwargs: dict) -> None:
+    model = PPO(
+        FixupActorCriticPolicy,
+        "Pendulum-v1",
+        n_steps=64,
+        batch_size=32,
+        n_epochs=1,
+        policy_kwargs={"optimizer_kwargs": optimizer_kwargs},
+    )
     blocks = fixup_blocks(model.policy)
     assert blocks and all(block.fold_cache.enabled for block in blocks)
 
@@ -49,13 +58,14 @@ def test_ppo_folds_once_per_rollout() -> None:
     )
 
 
-def test_sac_target_critic_follows_polyak_updates() -> None:
+@pytest.mark.parametrize("optimizer_kwargs", [{}, {"fused": True}], ids=["default", "fused"])
+def test_sac_target_critic_follows_polyak_updates(optimizer_kwargs: dict) -> None:
     model = SAC(
         FixupSACPolicy,
         "Pendulum-v1",
         learning_starts=32,
         batch_size=16,
-        policy_kwargs={"num_blocks": 2, "width": 16},
+        policy_kwargs={"num_blocks": 2, "width": 16, "optimizer_kwargs": optimizer_kwargs},
     )
     assert all(not block.fold_cache.enabled for block in fixup_blocks(model.critic_target))
     assert all(block.fold_cache.enabled for block in fixup_blocks(model.actor))
