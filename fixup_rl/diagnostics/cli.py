@@ -35,6 +35,9 @@ QUICK_WIDTH = 64
 QUICK_CNN_BLOCKS_PER_STAGE = (1, 2)
 QUICK_COUPLING_BATCH_SIZES = (1, 8, 64)
 
+#: The most worker processes ``--workers`` defaults to.
+MAX_DEFAULT_WORKERS = 2
+
 
 def add_diagnose_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of the ``diagnose`` command to ``parser``.
@@ -111,7 +114,30 @@ def add_diagnose_arguments(parser: argparse.ArgumentParser) -> None:
         "operations, and on a machine shared with other jobs two threads wait on each other "
         "and run many times slower than one)",
     )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=default_workers(),
+        metavar="N",
+        help="processes measuring networks side by side, each with --threads threads and one "
+        f"network in memory at a time (default: the CPUs this process may use, at most "
+        f"{MAX_DEFAULT_WORKERS}: here {default_workers()})",
+    )
     parser.set_defaults(run=run_diagnose, diagnose_prog=parser.prog)
+
+
+def default_workers() -> int:
+    """The default of ``--workers``: the CPUs this process may run on, at most
+    :data:`MAX_DEFAULT_WORKERS`.
+
+    The longest job (the deepest Fixup network with its learning-step runs) takes about half
+    of the default report, so workers beyond two shorten it little and each holds a network.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity mask
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_DEFAULT_WORKERS))
 
 
 def run_diagnose(args: argparse.Namespace) -> int:
@@ -139,11 +165,11 @@ def run_diagnose(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     try:
         with console.status("diagnosing") as status:
-            report = run_diagnostics(config, model, progress=status.update)
+            report = run_diagnostics(config, model, progress=status.update, workers=args.workers)
     finally:
         torch.set_num_threads(threads)
     report["seconds"]["total"] = time.perf_counter() - start
-    report["machine"] = _machine(args.threads)
+    report["machine"] = _machine(args.threads, args.workers)
     report["checks"] = check_report(report)
 
     # Tables, then the files.
@@ -205,7 +231,7 @@ def _load_model(path: Path | None, algo: str | None) -> BaseAlgorithm | None:
         ) from error
 
 
-def _machine(threads: int) -> dict[str, Any]:
+def _machine(threads: int, workers: int) -> dict[str, Any]:
     return {
         "platform": platform.platform(),
         "cpu": _cpu_name(),
@@ -214,6 +240,7 @@ def _machine(threads: int) -> dict[str, Any]:
         "torch": torch.__version__,
         "stable_baselines3": stable_baselines3.__version__,
         "threads": threads,
+        "workers": workers,
     }
 
 

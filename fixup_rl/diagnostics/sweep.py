@@ -1,10 +1,13 @@
-"""Run every diagnostic over depths and residual schemes, one network at a time."""
+"""Run every diagnostic over depths and residual schemes, one network per job."""
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -92,66 +95,136 @@ def run_diagnostics(
     config: DiagnoseConfig | None = None,
     model: BaseAlgorithm | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Measure signal propagation, learning-step size and batch coupling; return the report.
 
-    Networks are built one at a time and freed before the next, so the memory needed is that
-    of the deepest network with its gradients (and, for its learning-step runs, Adam's two
-    moment buffers and one copy of its initial parameters), plus one batch.
+    The work is split into jobs, one network each (a ResidualMLP of one depth and scheme with
+    its learning-step runs, or one ImpalaCNN). With ``workers=1`` they run one after the
+    other in this process; with more, in that many worker processes (started with ``spawn``,
+    each with this process's number of torch threads), the longest jobs first. Every job
+    builds its network and its batch from the seed, so the report is the same whatever the
+    number of workers. Each worker holds one network at a time: the memory needed is, per
+    worker, that of its deepest network with its gradients (and, for its learning-step runs,
+    Adam's two moment buffers and one copy of its initial parameters), plus one batch.
 
     :param config: what to measure (default: ``DiagnoseConfig()``)
     :param model: an SB3 model whose batch coupling to measure; by default, an untrained
         ``PPO(FixupActorCriticPolicy, "Pendulum-v1")`` of each residual scheme of ``config``
-    :param progress: called with a short line before each measurement
+    :param progress: called with a short line before (one worker) or after (several) each
+        measurement
+    :param workers: processes measuring networks side by side (>= 1)
     :return: the report: ``config``, ``signal_propagation`` (``mlp`` and ``cnn`` rows),
         ``update_size`` rows, ``batch_coupling`` results and ``seconds`` per section
+        (``networks``: the ResidualMLPs and ImpalaCNNs, measured together when ``workers``
+        is above 1)
     """
     config = config or DiagnoseConfig()
+    check_int("workers", workers, minimum=1)
     progress = progress or (lambda line: None)
     seconds: dict[str, float] = {}
+    jobs = _jobs(config)
 
     start = time.perf_counter()
-    mlp_rows, update_rows = _mlp_sweep(config, progress)
-    seconds["mlp"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    cnn_rows = _cnn_sweep(config, progress)
-    seconds["cnn"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    coupling = _coupling(config, model, progress)
-    seconds["batch_coupling"] = time.perf_counter() - start
+    if workers == 1:
+        results = [_run_job(config, job, progress) for job in jobs]
+        seconds["networks"] = time.perf_counter() - start
+        start = time.perf_counter()
+        coupling = _coupling(config, model, progress)
+    else:
+        with _pool(workers) as pool:
+            futures = {pool.submit(_run_job, config, job): job for job in _longest_first(jobs)}
+            # The batch-coupling measurement runs here while the workers measure networks.
+            coupling = _coupling(config, model, progress)
+            seconds["batch_coupling"] = time.perf_counter() - start
+            done: dict[tuple, dict[str, Any]] = {}
+            for future in as_completed(futures):
+                job = futures[future]
+                done[job] = future.result()
+                progress(f"measured {_describe(job)} ({len(done)} of {len(jobs)} networks)")
+        results = [done[job] for job in jobs]
+        seconds["networks"] = time.perf_counter() - start
+    seconds.setdefault("batch_coupling", time.perf_counter() - start)
 
     return {
         "config": asdict(config),
-        "signal_propagation": {"mlp": mlp_rows, "cnn": cnn_rows},
-        "update_size": update_rows,
+        "signal_propagation": {
+            "mlp": [result["signal"] for result in results if result["kind"] == "mlp"],
+            "cnn": [result["signal"] for result in results if result["kind"] == "cnn"],
+        },
+        "update_size": [row for result in results for row in result["update_size"]],
         "batch_coupling": coupling,
         "seconds": seconds,
     }
 
 
-def _mlp_sweep(config: DiagnoseConfig, progress: Progress) -> tuple[list[dict], list[dict]]:
+#: One network to measure: ``("mlp", depth, norm)`` or ``("cnn", blocks_per_stage, norm)``.
+Job = tuple[str, int, str]
+
+
+def _jobs(config: DiagnoseConfig) -> list[Job]:
+    # The report's order: depth by depth, every scheme at each depth; then the ImpalaCNNs.
+    mlp = [("mlp", depth, norm) for depth in config.depths for norm in config.norms]
+    cnn = [("cnn", blocks, norm) for blocks in config.cnn_blocks_per_stage for norm in config.norms]
+    return mlp + cnn
+
+
+def _longest_first(jobs: list[Job]) -> list[Job]:
+    # A Fixup ResidualMLP carries the learning-step runs of four variants: it is the longest
+    # job of its depth, and the deepest networks take the longest.
+    def cost(job: Job) -> float:
+        kind, depth, norm = job
+        if kind == "cnn":
+            return depth * 0.5
+        return depth * (8.0 if norm == "fixup" else 1.0)
+
+    return sorted(jobs, key=cost, reverse=True)
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    # spawn: a fresh interpreter per worker, never a fork of a process whose torch threads
+    # or open files the child would inherit half-way.
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=torch.set_num_threads,
+        initargs=(torch.get_num_threads(),),
+    )
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _describe(job: Job) -> str:
+    kind, depth, norm = job
+    if kind == "cnn":
+        return f"ImpalaCNN, {depth} blocks per stage, norm={norm}"
+    return f"ResidualMLP, {depth} blocks, norm={norm}"
+
+
+def _run_job(config: DiagnoseConfig, job: Job, progress: Progress | None = None) -> dict[str, Any]:
+    """Measure one network of the report; a top-level function, so workers can run it."""
+    progress = progress or (lambda line: None)
+    kind, depth, norm = job
+    progress(_describe(job))
+    if kind == "cnn":
+        return {"kind": "cnn", "signal": _cnn_signal(config, depth, norm), "update_size": []}
+
     generator = seeded_generator(config.seed)
     inputs = torch.randn(config.batch_size, MLP_INPUT_DIM, generator=generator)
     targets = torch.randn(config.batch_size, config.width, generator=generator)
-
-    signal_rows: list[dict[str, Any]] = []
+    net = build_mlp(norm, depth, config.width, config.seed)
+    signal = {"norm": norm, "depth": depth, **signal_propagation(net, inputs, seed=config.seed)}
     update_rows: list[dict[str, Any]] = []
-    for depth in config.depths:
-        for norm in config.norms:
-            progress(f"ResidualMLP, {depth} blocks, norm={norm}")
-            net = build_mlp(norm, depth, config.width, config.seed)
-            signal = signal_propagation(net, inputs, seed=config.seed)
-            signal_rows.append({"norm": norm, "depth": depth, **signal})
-            if norm in ("fixup", "none"):
-                variants = FIXUP_VARIANTS if norm == "fixup" else ("none",)
-                overflowed = not math.isfinite(signal["output_std"])
-                update_rows += _update_sizes(
-                    net, variants, depth, inputs, targets, config, overflowed, progress
-                )
-            del net  # freed before the next network is built
-    return signal_rows, update_rows
+    if norm in ("fixup", "none"):
+        variants = FIXUP_VARIANTS if norm == "fixup" else ("none",)
+        overflowed = not math.isfinite(signal["output_std"])
+        update_rows = _update_sizes(
+            net, variants, depth, inputs, targets, config, overflowed, progress
+        )
+    return {"kind": "mlp", "signal": signal, "update_size": update_rows}
 
 
 def _update_sizes(
@@ -197,24 +270,11 @@ def _update_sizes(
     return rows
 
 
-def _cnn_sweep(config: DiagnoseConfig, progress: Progress) -> list[dict[str, Any]]:
+def _cnn_signal(config: DiagnoseConfig, blocks_per_stage: int, norm: str) -> dict[str, Any]:
     images = torch.randn(CNN_BATCH_SIZE, *IMAGE_SHAPE, generator=seeded_generator(config.seed))
-    rows = []
-    for blocks_per_stage in config.cnn_blocks_per_stage:
-        for norm in config.norms:
-            progress(f"ImpalaCNN, {blocks_per_stage} blocks per stage, norm={norm}")
-            net = build_cnn(norm, blocks_per_stage, config.seed)
-            signal = signal_propagation(net, images, seed=config.seed)
-            rows.append(
-                {
-                    "norm": norm,
-                    "depth": net.num_blocks,
-                    "blocks_per_stage": blocks_per_stage,
-                    **signal,
-                }
-            )
-            del net
-    return rows
+    net = build_cnn(norm, blocks_per_stage, config.seed)
+    signal = signal_propagation(net, images, seed=config.seed)
+    return {"norm": norm, "depth": net.num_blocks, "blocks_per_stage": blocks_per_stage, **signal}
 
 
 def _coupling(
