@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 from torch import nn
 
@@ -84,18 +82,6 @@ def remove_depth_scaling_(module: nn.Module) -> None:
         factor = 1.0 / fixup_scale(block.num_blocks, block.m)
         for layer in block.layers[:-1]:
             layer.weight.mul_(factor)
-
-
-def snapshot(module: nn.Module) -> list[torch.Tensor]:
-    """A copy of every parameter of ``module``, for :func:`restore_`."""
-    return [param.detach().clone() for param in module.parameters()]
-
-
-@torch.no_grad()
-def restore_(module: nn.Module, values: Sequence[torch.Tensor]) -> None:
-    """Copy the values of :func:`snapshot` back into ``module``'s parameters, in place."""
-    for param, value in zip(module.parameters(), values, strict=True):
-        param.copy_(value)
 
 
 def _fixup_blocks(module: nn.Module) -> list[FixupBlock]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +13,6 @@ from typing import Any
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
-from torch import nn
 
 from fixup_rl._validation import check_int
 from fixup_rl.diagnostics.batch_coupling import DEFAULT_BATCH_SIZES, batch_coupling
@@ -24,8 +22,6 @@ from fixup_rl.diagnostics.networks import (
     MLP_INPUT_DIM,
     build_cnn,
     build_mlp,
-    restore_,
-    snapshot,
 )
 from fixup_rl.diagnostics.signal_propagation import signal_propagation
 from fixup_rl.diagnostics.update_size import (
@@ -99,14 +95,14 @@ def run_diagnostics(
 ) -> dict[str, Any]:
     """Measure signal propagation, learning-step size and batch coupling; return the report.
 
-    The work is split into jobs, one network each (a ResidualMLP of one depth and scheme with
-    its learning-step runs, or one ImpalaCNN). With ``workers=1`` they run one after the
-    other in this process; with more, in that many worker processes (started with ``spawn``,
-    each with this process's number of torch threads), the longest jobs first. Every job
-    builds its network and its batch from the seed, so the report is the same whatever the
-    number of workers. Each worker holds one network at a time: the memory needed is, per
-    worker, that of its deepest network with its gradients (and, for its learning-step runs,
-    Adam's two moment buffers and one copy of its initial parameters), plus one batch.
+    The work is split into jobs, one network each: the signal propagation of a ResidualMLP of
+    one depth and scheme, one learning-step run (one variant, one optimizer) or one ImpalaCNN.
+    With ``workers=1`` they run one after the other in this process; with more, in that many
+    worker processes (started with ``spawn``, each with this process's number of torch
+    threads), the longest jobs first. Every job builds its network and its batch from the
+    seed, so the report is the same whatever the number of workers. Each worker holds one
+    network at a time, so the memory needed is, per worker, that of its deepest network in
+    training (weights, gradients and, for Adam, its two moment buffers) plus one batch.
 
     :param config: what to measure (default: ``DiagnoseConfig()``)
     :param model: an SB3 model whose batch coupling to measure; by default, an untrained
@@ -137,11 +133,11 @@ def run_diagnostics(
             # The batch-coupling measurement runs here while the workers measure networks.
             coupling = _coupling(config, model, progress)
             seconds["batch_coupling"] = time.perf_counter() - start
-            done: dict[tuple, dict[str, Any]] = {}
+            done: dict[Job, dict[str, Any]] = {}
             for future in as_completed(futures):
                 job = futures[future]
                 done[job] = future.result()
-                progress(f"measured {_describe(job)} ({len(done)} of {len(jobs)} networks)")
+                progress(f"measured {_describe(job)} ({len(done)} of {len(jobs)} jobs)")
         results = [done[job] for job in jobs]
         seconds["networks"] = time.perf_counter() - start
     seconds.setdefault("batch_coupling", time.perf_counter() - start)
@@ -149,36 +145,57 @@ def run_diagnostics(
     return {
         "config": asdict(config),
         "signal_propagation": {
-            "mlp": [result["signal"] for result in results if result["kind"] == "mlp"],
-            "cnn": [result["signal"] for result in results if result["kind"] == "cnn"],
+            "mlp": [row for job, row in zip(jobs, results, strict=True) if job.kind == "signal"],
+            "cnn": [row for job, row in zip(jobs, results, strict=True) if job.kind == "cnn"],
         },
-        "update_size": [row for result in results for row in result["update_size"]],
+        "update_size": [row for job, row in zip(jobs, results, strict=True) if job.kind == "step"],
         "batch_coupling": coupling,
         "seconds": seconds,
     }
 
 
-#: One network to measure: ``("mlp", depth, norm)`` or ``("cnn", blocks_per_stage, norm)``.
-Job = tuple[str, int, str]
+@dataclass(frozen=True)
+class Job:
+    """One network to measure, built from the seed in the process that runs the job.
+
+    :param kind: ``"signal"`` (a ResidualMLP at init), ``"step"`` (a learning-step run of a
+        ResidualMLP) or ``"cnn"`` (an ImpalaCNN at init)
+    :param depth: residual blocks of the ResidualMLP, or blocks per stage of the ImpalaCNN
+    :param norm: the residual scheme of the network
+    :param variant: of a learning-step run, one of ``FIXUP_VARIANTS`` or ``"none"``
+    :param optimizer: of a learning-step run, one of ``OPTIMIZERS``
+    """
+
+    kind: str
+    depth: int
+    norm: str
+    variant: str = ""
+    optimizer: str = ""
 
 
 def _jobs(config: DiagnoseConfig) -> list[Job]:
-    # The report's order: depth by depth, every scheme at each depth; then the ImpalaCNNs.
-    mlp = [("mlp", depth, norm) for depth in config.depths for norm in config.norms]
-    cnn = [("cnn", blocks, norm) for blocks in config.cnn_blocks_per_stage for norm in config.norms]
-    return mlp + cnn
+    # The report's order: depth by depth, every scheme at each depth (its learning-step runs
+    # right after it, optimizer by optimizer); then the ImpalaCNNs.
+    jobs = []
+    for depth in config.depths:
+        for norm in config.norms:
+            jobs.append(Job("signal", depth, norm))
+            variants = {"fixup": FIXUP_VARIANTS, "none": ("none",)}.get(norm, ())
+            for optimizer in OPTIMIZERS:
+                for variant in variants:
+                    if variant != "no_scaling" or depth <= NO_SCALING_MAX_DEPTH:
+                        jobs.append(Job("step", depth, norm, variant, optimizer))
+    jobs += [
+        Job("cnn", blocks, norm) for blocks in config.cnn_blocks_per_stage for norm in config.norms
+    ]
+    return jobs
 
 
 def _longest_first(jobs: list[Job]) -> list[Job]:
-    # A Fixup ResidualMLP carries the learning-step runs of four variants: it is the longest
-    # job of its depth, and the deepest networks take the longest.
-    def cost(job: Job) -> float:
-        kind, depth, norm = job
-        if kind == "cnn":
-            return depth * 0.5
-        return depth * (8.0 if norm == "fixup" else 1.0)
-
-    return sorted(jobs, key=cost, reverse=True)
+    # Roughly proportional to the layers a job runs through: a learning-step run makes a few
+    # forward and backward passes and optimizer steps, a signal measurement one of each.
+    weight = {"step": 2.0, "signal": 1.0, "cnn": 0.5}
+    return sorted(jobs, key=lambda job: job.depth * weight[job.kind], reverse=True)
 
 
 @contextmanager
@@ -198,76 +215,44 @@ def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
 
 
 def _describe(job: Job) -> str:
-    kind, depth, norm = job
-    if kind == "cnn":
-        return f"ImpalaCNN, {depth} blocks per stage, norm={norm}"
-    return f"ResidualMLP, {depth} blocks, norm={norm}"
+    if job.kind == "cnn":
+        return f"ImpalaCNN, {job.depth} blocks per stage, norm={job.norm}"
+    if job.kind == "step":
+        return f"learning step, {job.depth} blocks, {job.optimizer}, {job.variant}"
+    return f"ResidualMLP, {job.depth} blocks, norm={job.norm}"
 
 
 def _run_job(config: DiagnoseConfig, job: Job, progress: Progress | None = None) -> dict[str, Any]:
     """Measure one network of the report; a top-level function, so workers can run it."""
-    progress = progress or (lambda line: None)
-    kind, depth, norm = job
-    progress(_describe(job))
-    if kind == "cnn":
-        return {"kind": "cnn", "signal": _cnn_signal(config, depth, norm), "update_size": []}
+    if progress is not None:
+        progress(_describe(job))
+    if job.kind == "cnn":
+        return _cnn_signal(config, job.depth, job.norm)
 
     generator = seeded_generator(config.seed)
     inputs = torch.randn(config.batch_size, MLP_INPUT_DIM, generator=generator)
     targets = torch.randn(config.batch_size, config.width, generator=generator)
-    net = build_mlp(norm, depth, config.width, config.seed)
-    signal = {"norm": norm, "depth": depth, **signal_propagation(net, inputs, seed=config.seed)}
-    update_rows: list[dict[str, Any]] = []
-    if norm in ("fixup", "none"):
-        variants = FIXUP_VARIANTS if norm == "fixup" else ("none",)
-        overflowed = not math.isfinite(signal["output_std"])
-        update_rows = _update_sizes(
-            net, variants, depth, inputs, targets, config, overflowed, progress
-        )
-    return {"kind": "mlp", "signal": signal, "update_size": update_rows}
+    net = build_mlp(job.norm, job.depth, config.width, config.seed)
+    if job.kind == "signal":
+        return {
+            "norm": job.norm,
+            "depth": job.depth,
+            **signal_propagation(net, inputs, seed=config.seed),
+        }
 
-
-def _update_sizes(
-    net: nn.Module,
-    variants: tuple[str, ...],
-    depth: int,
-    inputs: torch.Tensor,
-    targets: torch.Tensor,
-    config: DiagnoseConfig,
-    overflowed: bool,
-    progress: Progress,
-) -> list[dict[str, Any]]:
-    # Every run starts from the same init: the first trains the network itself, the others
-    # its initial parameters restored. A network whose output is already inf or nan at init
-    # has no step to measure.
-    initial = None if overflowed else snapshot(net)
-    trained = False
-    rows = []
-    for optimizer in OPTIMIZERS:
-        lr = config.learning_rates[optimizer]
-        for variant in variants:
-            if variant == "no_scaling" and depth > NO_SCALING_MAX_DEPTH:
-                continue
-            change = math.nan
-            if initial is not None:
-                progress(f"learning step, {depth} blocks, {optimizer}, {variant}")
-                if trained:
-                    restore_(net, initial)
-                change = variant_output_change(
-                    net, variant, optimizer, lr, inputs, targets, config.steps
-                )
-                trained = True
-            rows.append(
-                {
-                    "optimizer": optimizer,
-                    "variant": variant,
-                    "depth": depth,
-                    "lr": lr,
-                    "output_change": change,
-                    "output_change_per_lr": change / lr,
-                }
-            )
-    return rows
+    # A network whose output already overflows at init gives inf or nan at the first step.
+    lr = config.learning_rates[job.optimizer]
+    change = variant_output_change(
+        net, job.variant, job.optimizer, lr, inputs, targets, config.steps
+    )
+    return {
+        "optimizer": job.optimizer,
+        "variant": job.variant,
+        "depth": job.depth,
+        "lr": lr,
+        "output_change": change,
+        "output_change_per_lr": change / lr,
+    }
 
 
 def _cnn_signal(config: DiagnoseConfig, blocks_per_stage: int, norm: str) -> dict[str, Any]:

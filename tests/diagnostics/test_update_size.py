@@ -15,8 +15,6 @@ from fixup_rl.diagnostics.networks import (
     build_mlp,
     fixup_scalars,
     remove_depth_scaling_,
-    restore_,
-    snapshot,
 )
 from fixup_rl.diagnostics.update_size import LEARNING_RATES, frozen, variant_output_change
 from fixup_rl.scale import fixup_scale
@@ -151,11 +149,8 @@ def test_frozen_restores_requires_grad() -> None:
 
 def test_removing_the_depth_scaling_gives_he_init_and_keeps_the_last_layer_zero() -> None:
     net = build_mlp("fixup", 64, width=8, seed=0)
-    before = snapshot(net)
+    scaled = [block.layers[0].weight.detach().clone() for block in net.blocks]
     remove_depth_scaling_(net)
-    for block in net.blocks:
+    for block, before in zip(net.blocks, scaled, strict=True):
         assert torch.count_nonzero(block.layers[-1].weight) == 0
-    first_layers = [block.layers[0].weight.detach().clone() for block in net.blocks]
-    restore_(net, before)
-    for block, scaled_up in zip(net.blocks, first_layers, strict=True):
-        torch.testing.assert_close(block.layers[0].weight / fixup_scale(64, 2), scaled_up)
+        torch.testing.assert_close(block.layers[0].weight * fixup_scale(64, 2), before)

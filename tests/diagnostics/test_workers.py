@@ -34,10 +34,12 @@ def test_two_workers_measure_exactly_what_one_process_does() -> None:
 
     assert measured(side_by_side) == measured(alone)
     networks = 2 * len(SMALL.norms) + len(SMALL.norms)  # two depths and one ImpalaCNN size
-    assert len(alone["signal_propagation"]["mlp"]) + len(alone["signal_propagation"]["cnn"]) == (
-        networks
-    )
-    assert sum(line.startswith("measured ") for line in lines) == networks
+    signal = alone["signal_propagation"]
+    assert len(signal["mlp"]) + len(signal["cnn"]) == networks
+    # Four Fixup variants and "none", each under two optimizers, at each of the two depths.
+    steps = 2 * 2 * (4 + 1)
+    assert len(alone["update_size"]) == steps
+    assert sum(line.startswith("measured ") for line in lines) == networks + steps
 
 
 def test_workers_must_be_a_positive_integer() -> None:
