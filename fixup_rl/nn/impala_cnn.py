@@ -55,6 +55,8 @@ class ImpalaCNN(nn.Module):
         check_activation("activation_fn", activation_fn)
         self.observation_shape = tuple(int(dim) for dim in observation_shape)
         self.num_blocks = len(channels) * blocks_per_stage
+        if norm == "layernorm":
+            _check_layernorm_sizes(self.observation_shape, channels)
 
         stems: list[nn.Module] = []
         in_channels = self.observation_shape[0]
@@ -95,3 +97,18 @@ class ImpalaCNN(nn.Module):
             x = x.to(dtype)
 
         return self._features(x)
+
+
+def _check_layernorm_sizes(observation_shape: tuple[int, ...], channels: Sequence[int]) -> None:
+    # GroupNorm with one group normalizes each sample's channels and pixels together, which
+    # needs at least two values: a stage of one channel pooled down to one pixel has one.
+    height, width = observation_shape[1:]
+    for stage, stage_channels in enumerate(channels):
+        height, width = (height - 1) // 2 + 1, (width - 1) // 2 + 1  # the 3x3 max-pool, stride 2
+        if stage_channels * height * width < 2:
+            raise ValueError(
+                f"norm='layernorm' needs at least 2 values per sample to normalize in every "
+                f"stage; channels={list(channels)} with observation_shape={observation_shape} "
+                f"leave stage {stage} with {stage_channels} channel of {height}x{width} pixels: "
+                "use more channels or a larger observation"
+            )

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+from torch.nn.modules import module as torch_module
 
 from fixup_rl._validation import check_activation, check_choice, check_int
+from fixup_rl.nn.activation_ops import ActivationOps, activation_ops
 from fixup_rl.nn.factory import NORMS, make_block
+from fixup_rl.nn.fixup_block import FixupBlock
+from fixup_rl.nn.fold_cache import FoldCache
+from fixup_rl.nn.fused_stack import fused_fixup_stack
 from fixup_rl.nn.layers import he_init_
+from fixup_rl.nn.plain_block import PlainBlock
+
+#: Per block, the folded (weight, bias) of each branch layer.
+FoldedBlocks = list[list[tuple[torch.Tensor, torch.Tensor]]]
 
 
 class ResidualMLP(nn.Module):
@@ -27,6 +37,16 @@ class ResidualMLP(nn.Module):
 
     Every scheme but ``"batchnorm"`` computes each sample independently of the rest of its
     batch, in train and in eval mode.
+
+    With ``norm="fixup"``, a ReLU, Tanh, LeakyReLU or ELU activation and a 2-D input, the
+    network runs its blocks as a whole rather than block by block, the same function at a
+    smaller cost per call: without gradients, in eval mode with folded-weight caching enabled
+    (:func:`~fixup_rl.nn.cache_folded_weights`) or as a :func:`~fixup_rl.fold` copy, as a
+    chain of plain matrix products on weights folded once per parameter change; for batches
+    smaller than the width, as one autograd node for all the blocks
+    (:mod:`fixup_rl.nn.fused_stack`). A forward hook on the
+    network's input layer or on a block (or a global one) makes it run block by block, so
+    that every hook sees its call.
 
     :param in_dim: input features
     :param width: features of every block and of the output
@@ -61,6 +81,7 @@ class ResidualMLP(nn.Module):
             for _ in range(num_blocks)
         )
         self.final_norm = nn.LayerNorm(width) if norm == "layernorm" else nn.Identity()
+        self.fold_cache: FoldCache[FoldedBlocks] = FoldCache()
 
     @property
     def out_dim(self) -> int:
@@ -75,7 +96,84 @@ class ResidualMLP(nn.Module):
         if x.dtype != self.input.weight.dtype:
             x = x.to(self.input.weight.dtype)
 
+        if self.norm == "fixup" and x.dim() == 2:
+            out = self._fixup_stack_forward(x)
+            if out is not None:
+                return out
+
         h = self.input_activation(self.input(x))
         for block in self.blocks:
             h = block(h)
         return self.final_norm(h)
+
+    def _fixup_stack_forward(self, x: torch.Tensor) -> torch.Tensor | None:
+        # The blocks as a whole, or None where they must run one by one.
+        ops = activation_ops(self.input_activation)
+        blocks = list(self.blocks._modules.values())
+        if ops is None or not _runs_as_a_whole(self.input, blocks, ops):
+            return None
+        fixup = all(isinstance(block, FixupBlock) for block in blocks)
+
+        if not torch.is_grad_enabled():
+            if all(isinstance(block, PlainBlock) for block in blocks):  # a fold() copy
+                layers = [[(layer.weight, layer.bias) for layer in b.layers] for b in blocks]
+                return _folded_stack(x, self.input.weight, self.input.bias, layers, ops)
+            if fixup and not self.training and self.fold_cache.enabled:
+                params = [param for block in blocks for param in block._own_parameters()]
+                layers = self.fold_cache.get(params, self._folded_blocks)
+                return _folded_stack(x, self.input.weight, self.input.bias, layers, ops)
+
+        if not fixup or x.shape[0] >= self.width:
+            return None  # large batches: each block's own fused node costs as little
+        h = self.input_activation(self.input(x))
+        params = [block._own_parameters() for block in blocks]
+        weights = [block_params[:-1] for block_params in params]
+        return fused_fixup_stack(h, weights, [block_params[-1] for block_params in params], ops)
+
+    @torch.no_grad()
+    def _folded_blocks(self) -> FoldedBlocks:
+        return [block._fused_weights_and_biases() for block in self.blocks]
+
+
+def _runs_as_a_whole(input_layer: nn.Module, blocks: list[nn.Module], ops: ActivationOps) -> bool:
+    # Whether running the blocks as a whole skips nothing: no hook would miss its call, and
+    # every block is a Fixup block or a folded one with the network's activation.
+    if torch_module._global_forward_hooks or torch_module._global_forward_pre_hooks:
+        return False
+    if _hooked(input_layer):
+        return False
+    for block in blocks:
+        if not isinstance(block, (FixupBlock, PlainBlock)) or _hooked(block):
+            return False
+        if activation_ops(block.activation) is not ops:
+            return False
+    return True
+
+
+def _hooked(module: nn.Module) -> bool:
+    return bool(
+        module._forward_hooks
+        or module._forward_pre_hooks
+        or module._backward_hooks
+        or module._backward_pre_hooks
+    )
+
+
+def _folded_stack(
+    x: torch.Tensor,
+    input_weight: torch.Tensor,
+    input_bias: torch.Tensor,
+    blocks: FoldedBlocks,
+    ops: ActivationOps,
+) -> torch.Tensor:
+    # Inference through the folded blocks, in the order of operations of the blocks' own
+    # folded paths (so the results are the same to the bit); every tensor made here is new,
+    # so the activations and shortcuts are applied in place.
+    h = ops.inplace(F.linear(x, input_weight, input_bias))
+    for layers in blocks:
+        t = h
+        for weight, bias in layers[:-1]:
+            t = ops.inplace(F.linear(t, weight, bias))
+        weight, bias = layers[-1]
+        h = ops.inplace(F.linear(t, weight, bias).add_(h))
+    return h

@@ -56,6 +56,7 @@ BAD_OPTIONS: dict[tuple[str, str], tuple[list[str], list[str]]] = {
     ("diagnose", "--algo"): (["--algo", "dqn"], ["--algo", "'dqn'", "choose from 'ppo'"]),
     ("diagnose", "--out"): (["--out", "taken"], ["--out", "taken"]),
     ("diagnose", "--threads"): (["--threads", "0"], ["--threads", "'0'", ">= 1"]),
+    ("diagnose", "--workers"): (["--workers", "0"], ["--workers", "'0'", ">= 1"]),
     ("bench", "--parts"): (["--parts", "speedy"], ["--parts", "'speedy'", "speed, throughput"]),
     ("bench", "--out"): (["--out", "taken"], ["--out", "taken"]),
     ("bench", "--device"): (["--device", "tpu"], ["--device", "'tpu'", "choose from 'cpu'"]),

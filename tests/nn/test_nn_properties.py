@@ -114,6 +114,10 @@ def test_impala_cnn(
     seed: int,
 ) -> None:
     torch.manual_seed(seed)
+    if norm == "layernorm" and _one_value_per_group(image, channels):
+        with pytest.raises(ValueError, match="norm='layernorm' needs at least 2 values"):
+            ImpalaCNN(image, channels, blocks_per_stage, norm=norm)
+        return
     net = ImpalaCNN(image, channels, blocks_per_stage, norm=norm)
     perturb(net)
     x = _inputs((batch, *image), 1.0, torch.float32, seed)
@@ -128,6 +132,16 @@ def test_impala_cnn(
         assert batch_dependence(net, x, range(batch)) <= TOLERANCE
     net.eval()
     assert batch_dependence(net, x, range(batch)) <= TOLERANCE
+
+
+def _one_value_per_group(image: tuple[int, int, int], channels: list[int]) -> bool:
+    # A stage of one channel pooled down to one pixel (each pooling halves, rounding up).
+    height, width = image[1:]
+    for stage_channels in channels:
+        height, width = -(-height // 2), -(-width // 2)
+        if stage_channels * height * width < 2:
+            return True
+    return False
 
 
 @pytest.mark.parametrize("norm", NORMS)
