@@ -18,3 +18,10 @@ def test_readme_has_examples() -> None:
 @pytest.mark.parametrize("code", EXAMPLES, ids=[f"example{i}" for i in range(len(EXAMPLES))])
 def test_readme_example_runs(code: str) -> None:
     exec(compile(code, str(README), "exec"), {})
+
+
+def test_every_test_file_the_readme_names_exists() -> None:
+    named = set(re.findall(r"`(tests/[\w/]+\.py)`", README.read_text()))
+    assert named
+    missing = sorted(path for path in named if not (README.parent / path).is_file())
+    assert not missing
