@@ -148,8 +148,8 @@ def _throughput_section(rows: list[dict[str, Any]]) -> list[str]:
         "",
         "Env steps per second of `learn()` after warm-up (env steps, rollouts and updates), "
         "from the process's CPU time (wall-clock figures in the JSON file). `mlp` is SB3's "
-        "MlpPolicy with the same Linear layers and SB3's default Adam; `mlp_fused_adam` the "
-        "same with torch's fused Adam, which the Fixup policies use by default.",
+        "MlpPolicy with the same Linear layers and SB3's default Adam; `mlp_foreach_adam` the "
+        "same with torch's multi-tensor (foreach) Adam, which the Fixup policies use by default.",
         "",
         "| algo | env | depth × width | " + " | ".join(nets) + " | Fixup / MLP |",
         "|---|---|---|" + "---|" * len(nets) + "---|",

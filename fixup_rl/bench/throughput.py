@@ -26,8 +26,9 @@ class ThroughputConfig:
     :param algos: the algorithms
     :param env_id: the task
     :param nets: the networks: ``"mlp"`` is SB3's ``MlpPolicy`` with the same Linear layers
-        and SB3's default Adam, ``"mlp_fused_adam"`` the same with torch's fused Adam (the
-        optimizer the Fixup policies use by default), any other name a Fixup policy
+        and SB3's default Adam, ``"mlp_foreach_adam"`` the same with torch's multi-tensor
+        ("foreach") Adam, the optimizer the Fixup policies use by default; any other name a
+        Fixup policy
     :param depth: residual blocks per algorithm (recipe default when absent)
     :param width: width per algorithm (recipe default when absent)
     :param steps: measured env steps per algorithm
@@ -37,7 +38,7 @@ class ThroughputConfig:
 
     algos: Sequence[str] = ("ppo", "sac")
     env_id: str = "Pendulum-v1"
-    nets: Sequence[str] = ("fixup", "mlp", "mlp_fused_adam", "layernorm")
+    nets: Sequence[str] = ("fixup", "mlp", "mlp_foreach_adam", "layernorm")
     depth: dict[str, int] = field(default_factory=dict)
     width: dict[str, int] = field(default_factory=dict)
     steps: dict[str, int] = field(default_factory=lambda: {"ppo": 8192, "sac": 1000})
@@ -84,16 +85,16 @@ def measure_throughput(
 
 
 def _measure(algo: str, net: str, config: ThroughputConfig) -> dict[str, Any]:
-    fused_adam = net == "mlp_fused_adam"
-    net = "mlp" if fused_adam else net
+    foreach_adam = net == "mlp_foreach_adam"
+    net = "mlp" if foreach_adam else net
     overrides: dict[str, Any] = {"net": net, **config.overrides.get(algo, {})}
     for key in ("depth", "width"):
         if algo in getattr(config, key):
             overrides[key] = getattr(config, key)[algo]
     resolved = resolve_config(algo, config.env_id, **overrides)
     model, env = build_agent(resolved)
-    if fused_adam:
-        _use_fused_adam(model.policy)
+    if foreach_adam:
+        _use_foreach_adam(model.policy)
 
     # Warm-up: past SAC's learning_starts, or one PPO rollout and its update.
     warmup = getattr(model, "learning_starts", 0) + 64
@@ -113,13 +114,13 @@ def _measure(algo: str, net: str, config: ThroughputConfig) -> dict[str, Any]:
     }
 
 
-def _use_fused_adam(policy: nn.Module) -> None:
-    # Every SB3 optimizer of the policy, rebuilt over the same groups with the fused kernel.
+def _use_foreach_adam(policy: nn.Module) -> None:
+    # Every SB3 optimizer of the policy, rebuilt over the same groups as a foreach Adam.
     for owner in (policy, getattr(policy, "actor", None), getattr(policy, "critic", None)):
         optimizer = getattr(owner, "optimizer", None)
         if isinstance(optimizer, torch.optim.Adam):
             owner.optimizer = torch.optim.Adam(
-                optimizer.param_groups, **{**optimizer.defaults, "fused": True}
+                optimizer.param_groups, **{**optimizer.defaults, "foreach": True}
             )
 
 

@@ -126,3 +126,30 @@ def test_tune_keeps_its_experiment_in_the_sweep_folder(swept: SweepResult) -> No
     assert trials == [row["trial"] for row in swept.rows]
     for trial in trials:
         assert list((swept.folder / "tune" / trial).glob("checkpoint_*"))
+
+
+@pytest.mark.parametrize("search", ["random", "optuna"])
+def test_random_and_optuna_searches_run_the_trials_they_draw(
+    swept: SweepResult, search: str, tmp_path: Path
+) -> None:
+    if search == "optuna":
+        pytest.importorskip("optuna", reason="search: optuna needs Optuna: pip install optuna")
+    data = copy.deepcopy(TINY)
+    data.update(name=f"tiny-{search}", search=search, samples=2, search_seed=3)
+    data["params"].update(
+        depth={"choice": [1, 2]},
+        seed={"randint": [0, 9]},
+        learning_rate={"loguniform": [1.0e-4, 1.0e-3]},
+    )
+
+    # Ray is still up from the module's grid sweep (swept), so no second start.
+    result = run_sweep(check_sweep(data), tmp_path, verbose=0)
+
+    assert result.failed == 0
+    assert len(result.rows) == 2
+    for row in result.rows:
+        assert row["depth"] in (1, 2)
+        assert 0 <= row["seed"] <= 9
+        assert 1.0e-4 <= row["learning_rate"] <= 1.0e-3
+        assert row["timesteps"] == 256
+    assert len({row["learning_rate"] for row in result.rows}) == 2  # two draws, not one twice
