@@ -12,7 +12,7 @@ from fixup_rl.nn.activation_ops import ActivationOps, activation_ops
 from fixup_rl.nn.factory import NORMS, make_block
 from fixup_rl.nn.fixup_block import FixupBlock
 from fixup_rl.nn.fold_cache import FoldCache
-from fixup_rl.nn.fused_stack import fused_fixup_stack
+from fixup_rl.nn.fused_stack import fused_fixup_stack, stack_pays
 from fixup_rl.nn.layers import he_init_
 from fixup_rl.nn.plain_block import PlainBlock
 
@@ -42,9 +42,9 @@ class ResidualMLP(nn.Module):
     network runs its blocks as a whole rather than block by block, the same function at a
     smaller cost per call: without gradients, in eval mode with folded-weight caching enabled
     (:func:`~fixup_rl.nn.cache_folded_weights`) or as a :func:`~fixup_rl.fold` copy, as a
-    chain of plain matrix products on weights folded once per parameter change; for batches
-    smaller than the width, as one autograd node for all the blocks
-    (:mod:`fixup_rl.nn.fused_stack`). A forward hook on the
+    chain of plain matrix products on weights folded once per parameter change; for small
+    batches (:func:`~fixup_rl.nn.fused_stack.stack_pays`), as one autograd node for all the
+    blocks (:mod:`fixup_rl.nn.fused_stack`). A forward hook on the
     network's input layer or on a block (or a global one) makes it run block by block, so
     that every hook sees its call.
 
@@ -123,8 +123,8 @@ class ResidualMLP(nn.Module):
                 layers = self.fold_cache.get(params, self._folded_blocks)
                 return _folded_stack(x, self.input.weight, self.input.bias, layers, ops)
 
-        if not fixup or x.shape[0] >= self.width:
-            return None  # large batches: each block's own fused node costs as little
+        if not fixup or not stack_pays(x.shape[0], self.width):
+            return None  # large batches: each block's own fused node costs less
         h = self.input_activation(self.input(x))
         params = [block._own_parameters() for block in blocks]
         weights = [block_params[:-1] for block_params in params]

@@ -10,6 +10,7 @@ from torch import nn
 
 from fixup_rl import fold
 from fixup_rl.nn import ResidualMLP, cache_folded_weights
+from fixup_rl.nn.fused_stack import stack_pays
 from fixup_rl.nn.residual_block import ResidualBlock
 
 ACTIVATIONS = [nn.ReLU, nn.Tanh, nn.LeakyReLU, nn.ELU]
@@ -68,11 +69,20 @@ def test_one_block_and_float32_match_the_reference(perturb: Callable[..., None])
 
 
 @pytest.mark.parametrize(
-    ("batch", "node"),
-    [(1, "FixupStackLinearBackward"), (15, "FixupStackLinearBackward"), (16, "FoldedFixupLinear")],
+    ("width", "batch", "node"),
+    [
+        (256, 1, "FixupStackLinear"),
+        (256, 255, "FixupStackLinear"),
+        (256, 256, "FoldedFixupLinear"),  # one node per block from a batch of the width on
+        (16, 1024, "FixupStackLinear"),  # up to 16384 activations, the stack still pays
+        (16, 1025, "FoldedFixupLinear"),
+    ],
 )
-def test_small_batches_take_one_node_large_ones_one_per_block(batch: int, node: str) -> None:
-    net = ResidualMLP(3, 16, 4)
+def test_small_batches_take_one_node_large_ones_one_per_block(
+    width: int, batch: int, node: str
+) -> None:
+    assert stack_pays(batch, width) == (node == "FixupStackLinear")
+    net = ResidualMLP(3, width, 2)
     out = net(torch.randn(batch, 3))
     assert type(out.grad_fn).__name__.startswith(node)
 
