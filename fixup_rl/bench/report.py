@@ -97,7 +97,7 @@ def markdown(results: dict[str, Any]) -> str:
         "",
     ]
     if results.get("targets"):
-        lines += ["## Speed targets", "", "| target | where | value | met |", "|---|---|---|---|"]
+        lines += ["## Targets", "", "| target | where | value | met |", "|---|---|---|---|"]
         for check in results["targets"]:
             met = "yes" if check["met"] else "**no**"
             lines.append(f"| {check['target']} | {check['where']} | {check['value']:.2f} | {met} |")

@@ -12,13 +12,15 @@ INFERENCE_RATIO = 1.05
 NORM_SPEEDUP = 1.2
 #: SB3 training throughput with a Fixup policy, relative to MlpPolicy, at least this.
 THROUGHPUT_RATIO = 0.9
+#: Learning: Fixup at these depths reaches SB3's default MlpPolicy (within one std over seeds).
+LEARNING_DEPTHS = (8, 16)
 
 
 def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Compare the results with the speed targets.
+    """Compare the results with the speed and learning targets.
 
     :param results: the results of :func:`fixup_rl.bench.run_bench`
-    :return: one row per check: ``target``, ``where``, ``value``, ``limit``, ``met``
+    :return: one row per check: ``target``, ``where``, ``value``, ``met``
     """
     checks: list[dict[str, Any]] = []
     for row in results.get("network_speed", {}).get("rows", []):
@@ -46,6 +48,34 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         value = row["ratio_to_mlp"].get("fixup")
         if value is not None:
             checks.append(_at_least("Fixup steps/s / MlpPolicy", where, value, THROUGHPUT_RATIO))
+    return checks + _learning_checks(results.get("learning", []))
+
+
+def _learning_checks(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Per task and budget: each Fixup network of LEARNING_DEPTHS against SB3's default
+    # MlpPolicy (its final return at most one std over seeds below SB3's mean), and each
+    # "none" network against the Fixup network of its depth and width (below it by more
+    # than the Fixup network's std).
+    checks: list[dict[str, Any]] = []
+    tasks: dict[tuple[Any, ...], dict[tuple[str, int, int], dict[str, Any]]] = {}
+    for row in summary:
+        task = (row["algo"], row["env_id"], row["budget"])
+        tasks.setdefault(task, {})[(row["net"], row["depth"], row["width"])] = row
+    for (algo, env_id, budget), rows in tasks.items():
+        where = f"{algo.upper()} {env_id}, {budget} steps"
+        sb3 = next((row for (net, _, _), row in rows.items() if net == "sb3"), None)
+        for (net, depth, width), row in rows.items():
+            shape = f"{depth} × {width}"
+            value = row["final_mean"]
+            if net == "fixup" and depth in LEARNING_DEPTHS and sb3 is not None:
+                limit = sb3["final_mean"] - sb3["final_std"]
+                label = f"fixup {shape} final return >= sb3 mean - std ({limit:.1f})"
+                checks.append(_check(label, where, value, value >= limit))
+            fixup = rows.get(("fixup", depth, width))
+            if net == "none" and fixup is not None:
+                limit = fixup["final_mean"] - fixup["final_std"]
+                label = f"none {shape} final return < fixup {shape} mean - std ({limit:.1f})"
+                checks.append(_check(label, where, value, value < limit))
     return checks
 
 
@@ -55,3 +85,7 @@ def _at_most(target: str, where: str, value: float, limit: float) -> dict[str, A
 
 def _at_least(target: str, where: str, value: float, limit: float) -> dict[str, Any]:
     return {"target": f"{target} >= {limit}", "where": where, "value": value, "met": value >= limit}
+
+
+def _check(target: str, where: str, value: float, met: bool) -> dict[str, Any]:
+    return {"target": target, "where": where, "value": value, "met": met}

@@ -50,7 +50,7 @@ def test_quick_bench_writes_every_file(tmp_path: Path, capsys: pytest.CaptureFix
 
     report = (tmp_path / "bench.md").read_text()
     for section in (
-        "## Speed targets",
+        "## Targets",
         "## Network speed",
         "## Training throughput",
         "## Learning",
