@@ -148,8 +148,7 @@ def _throughput_section(rows: list[dict[str, Any]]) -> list[str]:
         "",
         "Env steps per second of `learn()` after warm-up (env steps, rollouts and updates), "
         "from the process's CPU time (wall-clock figures in the JSON file). `mlp` is SB3's "
-        "MlpPolicy with the same Linear layers and SB3's default Adam; `mlp_foreach_adam` the "
-        "same with torch's multi-tensor (foreach) Adam, which the Fixup policies use by default.",
+        "MlpPolicy with the same Linear layers; every policy trains with torch's default Adam.",
         "",
         "| algo | env | depth × width | " + " | ".join(nets) + " | Fixup / MLP |",
         "|---|---|---|" + "---|" * len(nets) + "---|",

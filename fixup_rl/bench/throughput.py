@@ -13,9 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-from torch import nn
-
 from fixup_rl.agents import build_agent, resolve_config
 
 
@@ -25,10 +22,8 @@ class ThroughputConfig:
 
     :param algos: the algorithms
     :param env_id: the task
-    :param nets: the networks: ``"mlp"`` is SB3's ``MlpPolicy`` with the same Linear layers
-        and SB3's default Adam, ``"mlp_foreach_adam"`` the same with torch's multi-tensor
-        ("foreach") Adam, the optimizer the Fixup policies use by default; any other name a
-        Fixup policy
+    :param nets: the networks: ``"mlp"`` is SB3's ``MlpPolicy`` with the same Linear layers,
+        any other name a Fixup policy of that residual scheme (both with torch's default Adam)
     :param depth: residual blocks per algorithm (recipe default when absent)
     :param width: width per algorithm (recipe default when absent)
     :param steps: measured env steps per algorithm
@@ -38,7 +33,7 @@ class ThroughputConfig:
 
     algos: Sequence[str] = ("ppo", "sac")
     env_id: str = "Pendulum-v1"
-    nets: Sequence[str] = ("fixup", "mlp", "mlp_foreach_adam", "layernorm")
+    nets: Sequence[str] = ("fixup", "mlp", "layernorm")
     depth: dict[str, int] = field(default_factory=dict)
     width: dict[str, int] = field(default_factory=dict)
     steps: dict[str, int] = field(default_factory=lambda: {"ppo": 8192, "sac": 1000})
@@ -85,16 +80,12 @@ def measure_throughput(
 
 
 def _measure(algo: str, net: str, config: ThroughputConfig) -> dict[str, Any]:
-    foreach_adam = net == "mlp_foreach_adam"
-    net = "mlp" if foreach_adam else net
     overrides: dict[str, Any] = {"net": net, **config.overrides.get(algo, {})}
     for key in ("depth", "width"):
         if algo in getattr(config, key):
             overrides[key] = getattr(config, key)[algo]
     resolved = resolve_config(algo, config.env_id, **overrides)
     model, env = build_agent(resolved)
-    if foreach_adam:
-        _use_foreach_adam(model.policy)
 
     # Warm-up: past SAC's learning_starts, or one PPO rollout and its update.
     warmup = getattr(model, "learning_starts", 0) + 64
@@ -112,16 +103,6 @@ def _measure(algo: str, net: str, config: ThroughputConfig) -> dict[str, Any]:
         "wall_steps_per_s": steps / wall,
         "cpu_steps_per_s": steps / cpu,
     }
-
-
-def _use_foreach_adam(policy: nn.Module) -> None:
-    # Every SB3 optimizer of the policy, rebuilt over the same groups as a foreach Adam.
-    for owner in (policy, getattr(policy, "actor", None), getattr(policy, "critic", None)):
-        optimizer = getattr(owner, "optimizer", None)
-        if isinstance(optimizer, torch.optim.Adam):
-            owner.optimizer = torch.optim.Adam(
-                optimizer.param_groups, **{**optimizer.defaults, "foreach": True}
-            )
 
 
 def _describe(row: dict[str, Any]) -> str:

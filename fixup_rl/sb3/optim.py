@@ -93,23 +93,4 @@ def fixup_optimizer(
             selected.append({**group, "params": params, "lr": lr})
     assert sum(len(g["params"]) for g in selected) == len(kept), "a parameter was lost"
 
-    return keep_lr_scales(_build_optimizer(optimizer_class, selected, lr, kwargs))
-
-
-def _build_optimizer(
-    optimizer_class: type[torch.optim.Optimizer],
-    groups: list[dict[str, Any]],
-    lr: float,
-    kwargs: dict[str, Any],
-) -> torch.optim.Optimizer:
-    # Adam and AdamW get torch's multi-tensor ("foreach") implementation unless the user chose
-    # one: a Fixup network has more, smaller parameter tensors than an MLP (the scalars), and
-    # the default CPU implementation pays Python overhead per tensor. Same update, fewer passes.
-    if optimizer_class in (torch.optim.Adam, torch.optim.AdamW) and not (
-        {"fused", "foreach", "differentiable", "capturable"} & kwargs.keys()
-    ):
-        try:
-            return optimizer_class(groups, lr=lr, foreach=True, **kwargs)
-        except (RuntimeError, TypeError, ValueError):  # a torch or device without the kernel
-            pass
-    return optimizer_class(groups, lr=lr, **kwargs)
+    return keep_lr_scales(optimizer_class(selected, lr=lr, **kwargs))
