@@ -8,11 +8,12 @@ from typing import Any
 from fixup_rl.bench.network_speed import VARIANT_LABELS
 
 
-def plot_network_speed(speed: dict[str, Any], path: Path) -> None:
+def plot_network_speed(speed: dict[str, Any], path: Path, caption: str = "") -> None:
     """Time relative to the plain MLP against batch size: one panel per mode and depth.
 
     :param speed: the ``network_speed`` results
     :param path: the PNG file to write
+    :param caption: a line under the plot: how the figures were made (command, machine)
     """
     from matplotlib.figure import Figure  # matplotlib is only needed for plots
 
@@ -40,14 +41,15 @@ def plot_network_speed(speed: dict[str, Any], path: Path) -> None:
             axis.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
     figure.suptitle(f"Network speed on {speed['device']} ({speed['clock']}, lower is faster)")
-    figure.savefig(path, dpi=110)
+    _save(figure, path, caption)
 
 
-def plot_throughput(rows: list[dict[str, Any]], path: Path) -> None:
+def plot_throughput(rows: list[dict[str, Any]], path: Path, caption: str = "") -> None:
     """SB3 env steps per second (CPU time) per algorithm and network.
 
     :param rows: the ``throughput`` results
     :param path: the PNG file to write
+    :param caption: a line under the plot: how the figures were made (command, machine)
     """
     from matplotlib.figure import Figure
 
@@ -59,14 +61,15 @@ def plot_throughput(rows: list[dict[str, Any]], path: Path) -> None:
         axis.set_title(f"{row['algo'].upper()} {row['env_id']}, depth {row['depth']}")
         axis.set_ylabel("env steps / s (CPU time)")
         axis.tick_params(axis="x", labelrotation=20, labelsize=8)
-    figure.savefig(path, dpi=110)
+    _save(figure, path, caption)
 
 
-def plot_learning(summary: list[dict[str, Any]], path: Path) -> None:
+def plot_learning(summary: list[dict[str, Any]], path: Path, caption: str = "") -> None:
     """Mean evaluation return (± std over seeds) against env steps, one panel per task.
 
     :param summary: the rows of :func:`fixup_rl.bench.learning.summarize`
     :param path: the PNG file to write
+    :param caption: a line under the plot: how the figures were made (command, machine)
     """
     from matplotlib.figure import Figure
 
@@ -90,4 +93,11 @@ def plot_learning(summary: list[dict[str, Any]], path: Path) -> None:
         axis.set_ylabel("evaluation return (mean ± std over seeds)")
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7, title="net (seeds)", title_fontsize=7)
-    figure.savefig(path, dpi=110)
+    _save(figure, path, caption)
+
+
+def _save(figure: Any, path: Path, caption: str) -> None:
+    # The caption under the panels, and in the PNG's own description field.
+    if caption:
+        figure.supxlabel(caption, fontsize=6, color="0.35")
+    figure.savefig(path, dpi=110, metadata={"Description": caption} if caption else None)

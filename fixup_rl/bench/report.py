@@ -71,16 +71,34 @@ def write_files(results: dict[str, Any], folder: Path) -> list[Path]:
     written = [folder / JSON_FILE, folder / REPORT_FILE]
     written[0].write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     written[1].write_text(markdown(results), encoding="utf-8")
+    caption = plot_caption(results.get("environment", {}))
     if "network_speed" in results:
         written.append(folder / SPEED_PLOT)
-        plot_network_speed(results["network_speed"], written[-1])
+        plot_network_speed(results["network_speed"], written[-1], caption)
     if results.get("throughput"):
         written.append(folder / THROUGHPUT_PLOT)
-        plot_throughput(results["throughput"], written[-1])
+        plot_throughput(results["throughput"], written[-1], caption)
     if results.get("learning"):
         written.append(folder / LEARNING_PLOT)
-        plot_learning(results["learning"], written[-1])
+        plot_learning(results["learning"], written[-1], caption)
     return written
+
+
+def plot_caption(env: dict[str, Any]) -> str:
+    """One line saying how a run's figures were made: command, machine, versions, date.
+
+    :param env: the ``environment`` of the results (:func:`environment`)
+    :return: the line, empty when ``env`` is
+    """
+    if not env:
+        return ""
+    machine, versions = env["machine"], env["versions"]
+    return (
+        f"{env['command']} | {machine['processor']}, {machine['cpus']} CPUs, "
+        f"{machine['torch_threads']} torch thread(s), CUDA: {machine['cuda'] or 'none'} | "
+        f"fixup_rl {versions['fixup_rl']}, torch {versions['torch']}, "
+        f"SB3 {versions['stable_baselines3']} | {env['date']}"
+    )
 
 
 def markdown(results: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 
 from fixup_rl.cli import main
 
@@ -28,6 +29,9 @@ def test_quick_bench_writes_every_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert {"learning.png", "learning"} <= names
     for plot in ("network_speed.png", "throughput.png", "learning.png"):
         assert (tmp_path / plot).read_bytes()[:4] == b"\x89PNG"
+        with Image.open(tmp_path / plot) as image:  # how it was made, in the file itself
+            assert image.info["Description"].startswith(f"fixup-rl bench --quick --out {tmp_path}")
+            assert f"torch {torch.__version__}" in image.info["Description"]
 
     results = json.loads((tmp_path / "bench.json").read_text())
     assert results["quick"] is True
