@@ -106,7 +106,7 @@ def _resume(
             f"{reason}"
         ) from error
     model.tensorboard_log = str(run_dir / TENSORBOARD)
-    _finite_check(model.get_env()).num_steps = checkpoint.step // model.n_envs
+    finite_check_of(model.get_env()).num_steps = checkpoint.step // model.n_envs
     eval_seed = config["seed"] + EVAL_SEED_OFFSET
     eval_env = check_env_finite(make_env(config, n_envs=1, seed=eval_seed, for_eval=True))
 
@@ -117,7 +117,7 @@ def _resume(
     history, best_mean_reward = read_evaluations(run_dir, checkpoint.step)
     if (run_dir / EVALUATIONS).is_file():
         write_evaluations(run_dir, history)
-    _cut_tensorboard(run_dir, config["algo"], checkpoint.step)
+    continue_tensorboard(run_dir, config["algo"], checkpoint.step)
     remove_partial_files(run_dir)
     return TrainingRun(
         config=config,
@@ -186,16 +186,29 @@ def _check_budget(run_dir: Path, step: int, budget: int) -> None:
         )
 
 
-def _finite_check(env: VecEnv) -> VecCheckFinite:
+def finite_check_of(env: VecEnv) -> VecCheckFinite:
+    """The :class:`~fixup_rl.reliability.VecCheckFinite` inside ``env``'s wrappers.
+
+    :param env: an env wrapped by :func:`~fixup_rl.reliability.check_env_finite`
+    :return: the check, whose ``num_steps`` a resumed run sets to its checkpoint's
+    """
     while not isinstance(env, VecCheckFinite):
         assert isinstance(env, VecEnvWrapper), "check_env_finite put the check in"
         env = env.venv
     return env
 
 
-def _cut_tensorboard(run_dir: Path, algo: str, step: int) -> None:
-    # SB3's learn(reset_num_timesteps=False) logs into the latest <algo>_<n> folder; it must
-    # exist, or SB3 would start <algo>_0.
+def continue_tensorboard(run_dir: Path, algo: str, step: int) -> None:
+    """Prepare a run folder's TensorBoard run for training resumed from ``step``.
+
+    SB3's ``learn(reset_num_timesteps=False)`` logs into the latest ``<algo>_<n>`` folder,
+    which must exist (or SB3 would start ``<algo>_0``); the events logged after ``step`` by
+    the run that was killed are removed, so that no step is logged twice.
+
+    :param run_dir: the run folder
+    :param algo: the algorithm, which names the TensorBoard run
+    :param step: the checkpoint's step
+    """
     folder = run_dir / TENSORBOARD
     latest = get_latest_run_id(str(folder), algo)
     events = folder / f"{algo}_{max(latest, 1)}"

@@ -27,6 +27,7 @@ from fixup_rl.agents import algo_class, build_agent, make_env, resolve_config
 from fixup_rl.callbacks import FixupMetricsCallback
 from fixup_rl.cli.eval_callback import SeededEvalCallback, read_evaluations
 from fixup_rl.cli.evaluate import evaluate
+from fixup_rl.cli.resume import continue_tensorboard, finite_check_of
 from fixup_rl.cli.run_folder import (
     CHECKPOINTS,
     EVAL_SEED_OFFSET,
@@ -43,6 +44,7 @@ from fixup_rl.reliability import (
     RestoreRngCallback,
     atomic_write,
     atomic_write_text,
+    check_env_finite,
     check_finite_weights,
     latest_checkpoint,
     load_checkpoint,
@@ -100,17 +102,21 @@ def run_trial(params: dict[str, Any], settings: TrialSettings) -> None:
     resumed: Checkpoint | None = None
     if checkpoint is None:
         claim_run_dir(run_dir, force=True)  # a retry that never reached a checkpoint restarts
-        model, _ = build_agent(config)
+        model, env = build_agent(config)
+        guarded = check_env_finite(env)  # non-finite observations or rewards stop the trial
+        if guarded is not env:
+            model.set_env(guarded)
         create_run_dir(run_dir, config)
     else:
         with checkpoint.as_directory() as folder:
             model, resumed = _resume(config, Path(folder))
+        continue_tensorboard(run_dir, config["algo"], model.num_timesteps)
     start = model.num_timesteps
 
     # Evaluations, each reported to Tune with a checkpoint; a resumed trial keeps the ones up
     # to its checkpoint. Run-folder checkpoints as fixup-rl train makes them.
     eval_seed = config["seed"] + EVAL_SEED_OFFSET
-    eval_env = make_env(config, n_envs=1, seed=eval_seed, for_eval=True)
+    eval_env = check_env_finite(make_env(config, n_envs=1, seed=eval_seed, for_eval=True))
     every = settings.eval_every or max(config["n_timesteps"] // 10, 1)
     history, best = read_evaluations(run_dir, start) if start else (None, -np.inf)
     evaluations = SeededEvalCallback(
@@ -212,6 +218,9 @@ def _resume(config: dict[str, Any], folder: Path) -> tuple[BaseAlgorithm, Checkp
     # count, so learn(..., reset_num_timesteps=False) continues where it stopped.
     saved = latest_checkpoint(folder)
     assert saved is not None, f"the Tune checkpoint {folder} holds no fixup_rl checkpoint"
-    env = make_env(config)
+    env = check_env_finite(make_env(config))
     venv = env.venv if isinstance(env, VecNormalize) else env
-    return load_checkpoint(saved, algo_class(config["algo"]), venv, config["device"]), saved
+    model = load_checkpoint(saved, algo_class(config["algo"]), venv, config["device"])
+    model.tensorboard_log = config["tensorboard_log"]
+    finite_check_of(model.get_env()).num_steps = saved.step // model.n_envs
+    return model, saved

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 pytest.importorskip("ray", reason="the sweep extra: pip install 'fixup-rl[sweep]'")
 
@@ -69,3 +70,13 @@ def test_a_killed_trial_resumes_from_its_checkpoint(
     assert (run_dir / "model.zip").is_file()
     final = json.loads((run_dir / "final_evaluation.json").read_text(encoding="utf-8"))
     assert final["mean_return"] == pytest.approx(row["final_return"])
+
+    # TensorBoard carries on in one run, each scalar logged once per step across the retry.
+    assert [path.name for path in (run_dir / "tensorboard").iterdir()] == ["ppo_1"]
+    steps: dict[str, list[int]] = {}
+    for path in sorted(run_dir.glob("tensorboard/ppo_1/events.out.tfevents.*")):
+        events = EventAccumulator(str(path), purge_orphaned_data=False).Reload()
+        for tag in events.Tags()["scalars"]:
+            steps.setdefault(tag, []).extend(event.step for event in events.Scalars(tag))
+    assert max(steps["rollout/ep_rew_mean"]) >= BUDGET - 64
+    assert all(len(values) == len(set(values)) for values in steps.values()), steps
