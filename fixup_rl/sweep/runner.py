@@ -17,6 +17,8 @@ import importlib
 import os
 import re
 import shutil
+import socket
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,8 @@ from fixup_rl.sweep.results import METRIC, collect_rows, write_rows
 from fixup_rl.sweep.spec import SweepSpec
 
 SPEC = "sweep.yaml"
+#: Seconds to wait for a Ray cluster's address to answer before giving up on it.
+CONNECT_TIMEOUT = 5.0
 PLOT = "returns_vs_depth.png"
 INSTALL_HINT = 'Ray Tune is not installed; run `pip install "fixup-rl[sweep]"`'
 
@@ -101,6 +105,7 @@ def run_sweep(
         )
     folder = (Path(out) / (name or spec.name)).resolve()
     _claim(folder, force)
+    _make_folder(folder, out)
 
     # The trials: on this process's Ray, on a cluster, or on a Ray started here for them.
     import ray
@@ -108,7 +113,6 @@ def run_sweep(
     started = _connect(ray, address, num_cpus)
     try:
         _check_resources(ray, spec)
-        folder.mkdir(parents=True, exist_ok=True)
         (folder / SPEC).write_text(yaml.safe_dump(spec.to_data(), sort_keys=False), "utf-8")
         grid = _tuner(tune, spec, folder, searcher, verbose).fit()
     finally:
@@ -217,6 +221,19 @@ def _claim(folder: Path, force: bool) -> None:
     shutil.rmtree(folder)
 
 
+def _make_folder(folder: Path, out: str | Path) -> None:
+    # Before Ray starts: a folder that cannot be made or written to is the user's to fix.
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ValueError(
+            f"cannot write the sweep folder {folder} (--out {out}): "
+            f"{error.strerror or error}; choose a writable --out"
+        ) from error
+
+
 def _connect(ray: Any, address: str | None, num_cpus: int | None) -> bool:
     # Returns whether this call started or joined Ray, and so must shut it down.
     if ray.is_initialized():
@@ -226,6 +243,7 @@ def _connect(ray: Any, address: str | None, num_cpus: int | None) -> bool:
         ray.init(address="local", num_cpus=num_cpus, include_dashboard=False)
         return True
 
+    _check_reachable(address)
     try:
         ray.init(address=address)
     except (ConnectionError, RuntimeError) as error:
@@ -235,6 +253,22 @@ def _connect(ray: Any, address: str | None, num_cpus: int | None) -> bool:
             "`ray start --head`, or leave out --address to run on this machine"
         ) from error
     return True
+
+
+def _check_reachable(address: str) -> None:
+    # Ray retries an address that nothing answers on for minutes; a HOST:PORT address gets a
+    # quick look first. Other forms ("auto", "ray://...") are left to Ray.
+    host, colon, port = address.rpartition(":")
+    if not colon or not host or not port.isdigit() or "/" in host:
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT).close()
+    except OSError as error:
+        raise ValueError(
+            f"cannot connect to the Ray cluster at {address}: nothing answers there "
+            f"({error.strerror or error}); start one with `ray start --head`, or leave out "
+            "--address to run on this machine"
+        ) from error
 
 
 def _check_resources(ray: Any, spec: SweepSpec) -> None:

@@ -70,7 +70,7 @@ BAD_OPTIONS: dict[tuple[str, str], tuple[list[str], list[str]]] = {
 }
 
 EXEMPT = {
-    # Reached only with a valid sweep file; the sweep tests feed them bad values.
+    # Reached only with a valid sweep file; tests/sweep/test_cli.py feeds them bad values.
     ("sweep", "--address"),
     ("sweep", "--out"),
 }

@@ -27,6 +27,40 @@ def test_cli_bad_file_is_one_line_and_exit_2_before_any_trial(
     assert not (tmp_path / "out").exists()  # nothing was started
 
 
+def test_an_out_that_is_a_file_is_one_line_before_ray_starts(
+    write_sweep, tiny_sweep, tmp_path, capsys
+) -> None:
+    pytest.importorskip("ray")
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder", encoding="utf-8")
+
+    status = main(["sweep", str(write_sweep(tiny_sweep())), "--out", str(taken)])
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1
+    assert err.startswith("fixup-rl sweep: error: cannot write the sweep folder ")
+    assert f"(--out {taken})" in err and "choose a writable --out" in err
+    assert taken.read_text(encoding="utf-8") == "not a folder"  # nothing lost
+
+
+def test_an_address_nothing_answers_on_is_one_line_at_once(
+    write_sweep, tiny_sweep, tmp_path, capsys
+) -> None:
+    pytest.importorskip("ray")
+    out = tmp_path / "out"
+
+    sweep_file = str(write_sweep(tiny_sweep()))
+    status = main(["sweep", sweep_file, "--address", "127.0.0.1:1", "--out", str(out)])
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1
+    assert err.startswith("fixup-rl sweep: error: cannot connect to the Ray cluster at 127.0.0.1:1")
+    assert "ray start --head" in err
+    assert not any(out.rglob("*.yaml"))  # no sweep was recorded
+
+
 def test_cli_without_ray_says_how_to_install_it(
     write_sweep, tiny_sweep, monkeypatch, capsys
 ) -> None:
