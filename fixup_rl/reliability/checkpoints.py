@@ -134,6 +134,14 @@ def latest_checkpoint(folder: str | Path, prefix: str = "model") -> Checkpoint |
         return None
     step = max(steps)
     path = steps[step]
+    state = _read_state(path)
+    damage = _damage(folder, state)
+    if damage:
+        raise ValueError(f"the checkpoint at step {step} is damaged: {damage}; {_fallback(steps)}")
+    return Checkpoint(step, folder, state)
+
+
+def _read_state(path: Path) -> dict[str, Any]:
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -143,20 +151,38 @@ def latest_checkpoint(folder: str | Path, prefix: str = "model") -> Checkpoint |
             f"{path} is not a checkpoint state of format {STATE_FORMAT} (written by "
             "fixup_rl.reliability.save_checkpoint)"
         )
+    return state
 
+
+def _damage(folder: Path, state: dict[str, Any]) -> str | None:
+    # The first file the state lists that is gone or not what was saved, said in words.
     for entry in state["files"].values():
         file = folder / entry["name"]
-        damage = None
         if not file.is_file():
-            damage = "is missing"
-        elif file.stat().st_size != entry["bytes"] or sha256(file) != entry["sha256"]:
-            damage = "differs from the file saved (size or SHA-256)"
-        if damage:
-            raise ValueError(
-                f"the checkpoint at step {step} is damaged: {file} {damage}; delete {path} to "
-                "resume from the checkpoint before it"
-            )
-    return Checkpoint(step, folder, state)
+            return f"{file} is missing"
+        if file.stat().st_size != entry["bytes"] or sha256(file) != entry["sha256"]:
+            return f"{file} differs from the file saved (size or SHA-256)"
+    return None
+
+
+def _fallback(steps: dict[int, Path]) -> str:
+    # What a user can do about a damaged latest checkpoint: fall back to the one before it
+    # where that one is complete. Off-policy checkpoints keep only the latest replay buffer,
+    # so the earlier ones of SAC, TD3 and TQC can no longer be resumed from.
+    latest, *earlier = sorted(steps, reverse=True)
+    for step in earlier:
+        try:
+            damage = _damage(steps[step].parent, _read_state(steps[step]))
+        except ValueError:
+            continue
+        if damage is None:
+            return f"delete {steps[latest]} to resume from the checkpoint at step {step}"
+    if not earlier:
+        return "there is no earlier checkpoint to resume from: start the run again"
+    return (
+        "no earlier checkpoint is complete either (off-policy checkpoints keep only the latest "
+        "replay buffer): start the run again"
+    )
 
 
 def load_checkpoint(

@@ -114,6 +114,36 @@ def test_a_damaged_checkpoint_is_refused(tmp_path: Path, damage: str, message: s
         latest_checkpoint(tmp_path)
 
 
+def test_a_damaged_checkpoint_names_the_complete_one_before_it(tmp_path: Path) -> None:
+    model = tiny_agent("ppo")
+    model.learn(256, callback=AtomicCheckpointCallback(100, tmp_path))  # steps 128 and 256
+    (tmp_path / "model_256_steps.zip").unlink()
+
+    with pytest.raises(ValueError, match=r"at step 256 is damaged") as refused:
+        latest_checkpoint(tmp_path)
+    state = tmp_path / "model_state_256_steps.json"
+    assert str(refused.value).endswith(f"delete {state} to resume from the checkpoint at step 128")
+
+    state.unlink()  # as the message says
+    checkpoint = latest_checkpoint(tmp_path)
+    assert checkpoint is not None and checkpoint.step == 128
+
+
+def test_off_policy_runs_are_told_the_earlier_checkpoints_cannot_be_resumed(
+    tmp_path: Path,
+) -> None:
+    model = tiny_agent("sac")
+    model.learn(150, callback=AtomicCheckpointCallback(64, tmp_path))  # only 150 has a buffer
+    (tmp_path / "model_replay_buffer_150_steps.pkl").unlink()
+
+    with pytest.raises(ValueError, match=r"at step 150 is damaged: .* is missing") as refused:
+        latest_checkpoint(tmp_path)
+    assert str(refused.value).endswith(
+        "no earlier checkpoint is complete either (off-policy checkpoints keep only the latest "
+        "replay buffer): start the run again"
+    )
+
+
 def test_non_finite_weights_are_never_saved(tmp_path: Path) -> None:
     model = tiny_agent("td3")
     with torch.no_grad():
