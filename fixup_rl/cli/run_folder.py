@@ -41,6 +41,7 @@ import yaml
 from fixup_rl.agents.recipes import check_algo, check_value
 from fixup_rl.agents.schema import ENTRY_KEYS, RUN_KEYS
 from fixup_rl.envs import check_env_id
+from fixup_rl.reliability.atomic import atomic_write_text
 
 try:
     import fcntl
@@ -147,7 +148,7 @@ def create_run_dir(run_dir: Path, config: dict[str, Any]) -> None:
     """
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / CONFIG).write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        atomic_write_text(run_dir / CONFIG, yaml.safe_dump(config, sort_keys=False))
     except OSError as error:
         reason = error.strerror or str(error)
         raise ValueError(f"cannot write the run folder {run_dir}: {reason}; check --out") from error
