@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from fixup_rl.bench.grid import DEFAULT_NETS
 from fixup_rl.sweep import Space, check_sweep, load_sweep, run_sweep
 
 EXAMPLE = Path(__file__).parents[2] / "benchmarks" / "sweeps" / "depth_scaling.yaml"
@@ -54,8 +55,13 @@ def test_plain_mappings_are_values_and_ranges_are_spaces(tiny_params) -> None:
 def test_the_example_sweep_file_is_valid() -> None:
     spec = load_sweep(EXAMPLE)
 
-    assert set(spec.searched) >= {"net", "depth", "seed"}
-    assert len(spec.params["depth"].values) >= 3
+    # The benchmark's learning grid: its residual networks at its depths, three seeds.
+    bench = {(net, depth) for net, depth in DEFAULT_NETS if net != "sb3"}
+    assert spec.search == "grid" and set(spec.searched) == {"net", "depth", "seed"}
+    assert set(spec.params["net"].values) == {net for net, _ in bench}
+    assert set(spec.params["depth"].values) == {depth for _, depth in bench}
+    assert spec.params["seed"].values == (0, 1, 2)
+    assert (spec.params["algo"].values, spec.params["env"].values) == (("ppo",), ("Pendulum-v1",))
 
 
 @pytest.mark.parametrize(
