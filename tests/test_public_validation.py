@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 from stable_baselines3 import PPO, SAC, TD3
+from stable_baselines3.common.vec_env import DummyVecEnv
 from torch import nn
 
 from fixup_rl import (
@@ -43,7 +44,9 @@ from fixup_rl.nn import (
     SkipInitBlock,
     make_block,
 )
+from fixup_rl.reliability import RestoreRngCallback, VecCheckFinite, check_env_finite
 from fixup_rl.sb3 import keep_lr_scales
+from fixup_rl.sweep import Space, SweepSpec, check_sweep, run_sweep
 
 BOX = spaces.Box(-1.0, 1.0, (3,), np.float32)
 IMAGE = spaces.Box(0, 255, (3, 16, 16), np.uint8)
@@ -60,6 +63,10 @@ def _ppo(**policy_kwargs: Any) -> PPO:
 
 def _sac(**policy_kwargs: Any) -> SAC:
     return SAC(FixupSACPolicy, "Pendulum-v1", policy_kwargs=policy_kwargs, device="cpu")
+
+
+def _tiny_sweep() -> SweepSpec:
+    return check_sweep({"params": {"algo": "ppo", "env": "Pendulum-v1", "n_timesteps": 64}})
 
 
 def _hopper(**kwargs: Any) -> PhysicsRandomization:
@@ -370,6 +377,42 @@ ROWS: dict[str, Row] = {
         "vec_normalize",
         "'stats.pkl'",
         "a VecNormalize wrapper or None",
+    ),
+    # Reliability.
+    "VecCheckFinite venv": (lambda: VecCheckFinite("envs"), "venv", "str", "an SB3 VecEnv"),
+    "VecCheckFinite num_steps": (
+        lambda: VecCheckFinite(DummyVecEnv([lambda: gym.make("Pendulum-v1")]), num_steps=-5),
+        "num_steps",
+        "-5",
+        "an integer >= 0",
+    ),
+    "check_env_finite env": (lambda: check_env_finite(None), "env", "NoneType", "an SB3 VecEnv"),
+    "RestoreRngCallback state": (
+        lambda: RestoreRngCallback({"numpy": []}),
+        "state",
+        "['numpy']",
+        "the keys action_space, cuda, envs, numpy, python, torch",
+    ),
+    # Sweeps (Ray Tune is imported only when a sweep runs).
+    "Space kind": (lambda: Space("bogus", ()), "kind", "'bogus'", "one of 'fixed', 'grid'"),
+    "run_sweep spec": (lambda: run_sweep("sweep.yaml"), "spec", "str", "a SweepSpec"),
+    "run_sweep num_cpus": (
+        lambda: run_sweep(_tiny_sweep(), num_cpus=0),
+        "num_cpus",
+        "0",
+        "an integer >= 1",
+    ),
+    "run_sweep name": (
+        lambda: run_sweep(_tiny_sweep(), name="a/b"),
+        "name",
+        "'a/b'",
+        "a folder name without path separators",
+    ),
+    "run_sweep a spec built by hand": (
+        lambda: run_sweep(SweepSpec("s", _tiny_sweep().params, search="bayes")),
+        "search",
+        "'bayes'",
+        "one of 'grid'",
     ),
 }
 

@@ -8,6 +8,7 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
 
+from fixup_rl._validation import check_int
 from fixup_rl.reliability.errors import NonFiniteEnvError
 
 
@@ -29,8 +30,12 @@ class VecCheckFinite(VecEnvWrapper):
     """
 
     def __init__(self, venv: VecEnv, num_steps: int = 0) -> None:
+        if not isinstance(venv, VecEnv):
+            raise ValueError(
+                f"venv must be an SB3 VecEnv (e.g. from make_vec_env), got {type(venv).__name__}"
+            )
         super().__init__(venv)
-        self.num_steps = num_steps
+        self.num_steps = check_int("num_steps", num_steps, minimum=0)
         self.episode_steps = np.zeros(self.num_envs, dtype=np.int64)
 
     def reset(self) -> VecEnvObs:
@@ -96,6 +101,10 @@ def check_env_finite(env: VecEnv) -> VecEnv:
     :return: ``env`` itself when it is a wrapper (now holding the check below it), else the
         new ``VecCheckFinite`` around it
     """
+    if not isinstance(env, VecEnv):
+        raise ValueError(
+            f"env must be an SB3 VecEnv (e.g. from make_vec_env), got {type(env).__name__}"
+        )
     wrapper: Any = env
     parent = None
     while isinstance(wrapper, VecEnvWrapper):

@@ -76,6 +76,10 @@ def restore_rng_state(model: BaseAlgorithm, state: dict[str, Any]) -> None:
         env.set_attr("np_random", _generator(env_state), indices=[index])
 
 
+#: The generators :func:`rng_state` saves.
+RNG_KEYS = frozenset({"python", "numpy", "torch", "cuda", "action_space", "envs"})
+
+
 class RestoreRngCallback(BaseCallback):
     """Restore saved generator states when training starts (see :func:`restore_rng_state`).
 
@@ -88,6 +92,13 @@ class RestoreRngCallback(BaseCallback):
     """
 
     def __init__(self, state: dict[str, Any]) -> None:
+        missing = RNG_KEYS - set(state) if isinstance(state, dict) else RNG_KEYS
+        if missing:
+            shown = type(state).__name__ if not isinstance(state, dict) else f"keys {sorted(state)}"
+            raise ValueError(
+                f"state must be the dict rng_state() returns, with the keys "
+                f"{', '.join(sorted(RNG_KEYS))}; got {shown}"
+            )
         super().__init__()
         self.state = state
 

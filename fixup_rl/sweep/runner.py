@@ -25,9 +25,10 @@ from typing import Any
 
 import yaml
 
+from fixup_rl._validation import check_int
 from fixup_rl.sweep.plot import plot_returns
 from fixup_rl.sweep.results import METRIC, collect_rows, write_rows
-from fixup_rl.sweep.spec import SweepSpec
+from fixup_rl.sweep.spec import SweepSpec, check_sweep
 
 SPEC = "sweep.yaml"
 #: Seconds to wait for a Ray cluster's address to answer before giving up on it.
@@ -97,13 +98,20 @@ def run_sweep(
     """
     # What can be refused is refused before Ray starts.
     tune = require_tune()
+    if not isinstance(spec, SweepSpec):
+        raise ValueError(f"spec must be a SweepSpec (from load_sweep), got {type(spec).__name__}")
+    # A spec built by hand is checked as a sweep file is, and so is the folder name given.
+    data = spec.to_data() if name is None else {**spec.to_data(), "name": name}
+    spec = check_sweep(data, spec.source)
+    if num_cpus is not None:
+        check_int("num_cpus", num_cpus, minimum=1)
     searcher = _searcher(spec)
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address is not None and num_cpus is not None:
         raise ValueError(
             f"num_cpus sizes a Ray started here; the cluster at {address} has its own CPUs"
         )
-    folder = (Path(out) / (name or spec.name)).resolve()
+    folder = (Path(out) / spec.name).resolve()
     _claim(folder, force)
     _make_folder(folder, out)
 

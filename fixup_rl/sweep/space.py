@@ -36,6 +36,13 @@ class Space:
     kind: str
     values: tuple[Any, ...]
 
+    def __post_init__(self) -> None:
+        if self.kind not in ("fixed", *KINDS):
+            accepted = ", ".join(repr(kind) for kind in ("fixed", *KINDS))
+            raise ValueError(f"kind must be one of {accepted}, got {self.kind!r}")
+        if not isinstance(self.values, tuple):
+            raise ValueError(f"values must be a tuple, got {type(self.values).__name__}")
+
     @property
     def searched(self) -> bool:
         """Whether the parameter varies from trial to trial."""
