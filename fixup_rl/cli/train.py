@@ -189,9 +189,18 @@ def _learn_and_save(run: TrainingRun) -> int:
     if stats is not None:
         atomic_write(run_dir / STATS, lambda path: stats.save(str(path)))
         sync_envs_normalization(model.get_env(), run.eval_env)
-    final = evaluate(
-        model, run.eval_env, run.options.eval_episodes, run.eval_seed, deterministic=True
-    )
+    try:
+        final = evaluate(
+            model, run.eval_env, run.options.eval_episodes, run.eval_seed, deterministic=True
+        )
+    except NonFiniteError as error:  # the eval env returned a NaN or an infinity
+        message = " ".join(str(error).split())
+        print(
+            f"fixup-rl train: error: {message}. The trained model was saved in {run_dir / MODEL}"
+            "; the final evaluation was not",
+            file=sys.stderr,
+        )
+        return TRAINING_FAILED
     atomic_write_text(run_dir / FINAL_EVALUATION, json.dumps(final) + "\n")
 
     _print_summary(run, evaluations, final, interrupted)
