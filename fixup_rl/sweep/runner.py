@@ -57,14 +57,23 @@ class SweepResult:
 
 
 def require_tune() -> Any:
-    """Return the ``ray.tune`` module.
+    """Return the ``ray.tune`` module, once the sweep extra is known to be installed.
 
-    :raises ModuleNotFoundError: saying how to install it, when Ray Tune cannot be imported
+    :raises ModuleNotFoundError: saying how to install it, when Ray Tune or matplotlib (the
+        sweep's plot) cannot be imported
     """
     try:
-        return importlib.import_module("ray.tune")
+        tune = importlib.import_module("ray.tune")
     except ImportError as error:
         raise ModuleNotFoundError(INSTALL_HINT) from error
+    try:
+        importlib.import_module("matplotlib")
+    except ImportError as error:
+        raise ModuleNotFoundError(
+            "matplotlib, which draws the sweep's plot, is not installed; run `pip install "
+            '"fixup-rl[sweep]"`'
+        ) from error
+    return tune
 
 
 def run_sweep(

@@ -76,6 +76,22 @@ def test_cli_without_ray_says_how_to_install_it(
     )
 
 
+def test_cli_without_matplotlib_says_so_before_any_trial(
+    write_sweep, tiny_sweep, monkeypatch, tmp_path, capsys
+) -> None:
+    pytest.importorskip("ray")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+
+    status = main(["sweep", str(write_sweep(tiny_sweep())), "--out", str(tmp_path / "out")])
+
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "fixup-rl sweep: error: matplotlib, which draws the sweep's plot, is not installed; "
+        'run `pip install "fixup-rl[sweep]"`\n'
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_num_cpus_is_refused_with_an_address_from_the_environment(
     write_sweep, tiny_sweep, monkeypatch, tmp_path, capsys
 ) -> None:
