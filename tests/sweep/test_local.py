@@ -153,3 +153,22 @@ def test_random_and_optuna_searches_run_the_trials_they_draw(
         assert 1.0e-4 <= row["learning_rate"] <= 1.0e-3
         assert row["timesteps"] == 256
     assert len({row["learning_rate"] for row in result.rows}) == 2  # two draws, not one twice
+
+
+def test_a_trial_that_fails_for_good_is_a_row_with_its_error(
+    swept: SweepResult, tmp_path: Path
+) -> None:
+    # Adam moves every weight by about the learning rate: 1e30 makes every update non-finite,
+    # so the trial stops (FiniteUpdatesCallback) and, with no retries left, fails for good.
+    data = copy.deepcopy(TINY)
+    data.update(name="diverging", max_failures=0)
+    data["params"].update(depth=1, seed=0, learning_rate=1.0e30, n_epochs=4)
+
+    result = run_sweep(check_sweep(data), tmp_path, verbose=0)
+
+    assert result.failed == 1
+    (row,) = result.rows
+    assert row["status"] == "failed"
+    assert "NonFiniteUpdatesError" in row["error"] and "skipped" in row["error"]
+    saved = json.loads((result.folder / "results.json").read_text(encoding="utf-8"))
+    assert saved == result.rows
