@@ -8,10 +8,14 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import yaml
+from stable_baselines3 import PPO
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
+from fixup_rl import load_policy
 from fixup_rl.cli import main
 from fixup_rl.sweep import SweepResult, check_sweep, run_sweep
 
@@ -118,6 +122,21 @@ def test_fixup_rl_eval_reads_a_trial_run_folder(swept: SweepResult, capsys) -> N
     result = json.loads(capsys.readouterr().out)
     assert status == 0
     assert result["mean_return"] == pytest.approx(swept.rows[0]["final_return"], abs=1e-3)
+
+
+def test_fixup_rl_export_reads_a_trial_run_folder(swept: SweepResult, tmp_path: Path) -> None:
+    run_dir = Path(swept.rows[1]["run_dir"])
+
+    status = main(["export", str(run_dir), "--out", str(tmp_path / "policy")])
+
+    assert status == 0
+    policy = load_policy(tmp_path / "policy")
+    model = PPO.load(run_dir / "model.zip", device="cpu")
+    envs = DummyVecEnv([lambda: gym.make("Pendulum-v1")])
+    stats = VecNormalize.load(str(run_dir / "vecnormalize.pkl"), envs)
+    obs = np.stack([model.observation_space.sample() for _ in range(4)])
+    expected, _ = model.predict(stats.normalize_obs(obs), deterministic=True)
+    np.testing.assert_allclose(policy.predict(obs)[0], expected, atol=1e-5)
 
 
 def test_tune_keeps_its_experiment_in_the_sweep_folder(swept: SweepResult) -> None:
