@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from gymnasium.error import DependencyNotInstalled
 from stable_baselines3.common.callbacks import (
     BaseCallback,
     CallbackList,
@@ -38,6 +39,7 @@ from fixup_rl.cli.run_folder import (
     run_name,
 )
 from fixup_rl.cli.training_run import TrainingRun, TrainOptions
+from fixup_rl.envs import check_env_id
 from fixup_rl.reliability import (
     DEFAULT_MAX_CONSECUTIVE_SKIPS,
     AtomicCheckpointCallback,
@@ -68,6 +70,7 @@ def add_train_parser(commands: Any) -> None:
     parser.add_argument("--algo", choices=ALGOS, help="default: ppo")
     parser.add_argument(
         "--env",
+        type=_env_id,
         metavar="ENV_ID",
         help="a versioned env id of fixup_rl.envs.CATALOGUE or RANDOMIZED (default: Pendulum-v1)",
     )
@@ -232,6 +235,18 @@ def _new_run(args: argparse.Namespace) -> TrainingRun:
     create_run_dir(run_dir, config)
     lock = lock_run_dir(run_dir)
     return TrainingRun(config, run_dir, model, eval_env, eval_seed, options, lock)
+
+
+def _env_id(text: str) -> str:
+    # An id outside the catalogue is refused here, under the option's own name; a MuJoCo task
+    # without MuJoCo installed is said later, with how to install it.
+    try:
+        check_env_id(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("env_id ")) from error
+    except DependencyNotInstalled:
+        pass
+    return text
 
 
 def _setting(text: str) -> tuple[str, Any]:

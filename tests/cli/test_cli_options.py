@@ -19,7 +19,7 @@ Cli = Callable[..., tuple[int, str, str]]
 # (command, option): (arguments, words the error must contain: option, value, what is accepted)
 BAD_OPTIONS: dict[tuple[str, str], tuple[list[str], list[str]]] = {
     ("train", "--algo"): (["--algo", "dqn"], ["--algo", "'dqn'", "choose from 'ppo'"]),
-    ("train", "--env"): (["--env", "Hopper"], ["env_id", "'Hopper'", "Accepted ids:"]),
+    ("train", "--env"): (["--env", "Hopper"], ["--env: must be", "'Hopper'", "Accepted ids:"]),
     ("train", "--net"): (["--net", "resnet"], ["--net", "'resnet'", "choose from 'fixup'"]),
     ("train", "--depth"): (["--depth", "0"], ["--depth", "'0'", "an integer >= 1"]),
     ("train", "--width"): (["--width", "-8"], ["--width", "'-8'", "an integer >= 1"]),
