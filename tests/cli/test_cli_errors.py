@@ -16,8 +16,8 @@ Cli = Callable[..., tuple[int, str, str]]
 BAD_TRAIN = {
     "unknown env": (
         ["--env", "Pendulum-v0"],
-        "env_id must be one of the supported versioned ids, got 'Pendulum-v0'. Did you mean "
-        "'Pendulum-v1'? Accepted ids: Pendulum-v1, MountainCarContinuous-v0, CartPole-v1",
+        "argument --env: must be one of the supported versioned ids, got 'Pendulum-v0'. Did you "
+        "mean 'Pendulum-v1'? Accepted ids: Pendulum-v1, MountainCarContinuous-v0, CartPole-v1",
     ),
     "unknown algo": (
         ["--algo", "dqn"],

@@ -61,6 +61,20 @@ def test_an_address_nothing_answers_on_is_one_line_at_once(
     assert not any(out.rglob("*.yaml"))  # no sweep was recorded
 
 
+def test_ray_address_from_the_environment_is_the_cluster_to_run_on(
+    write_sweep, tiny_sweep, monkeypatch, tmp_path, capsys
+) -> None:
+    pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")
+
+    status = main(["sweep", str(write_sweep(tiny_sweep())), "--out", str(tmp_path / "out")])
+
+    assert status == 2
+    assert capsys.readouterr().err.startswith(
+        "fixup-rl sweep: error: cannot connect to the Ray cluster at 127.0.0.1:1: "
+    )
+
+
 def test_cli_without_ray_says_how_to_install_it(
     write_sweep, tiny_sweep, monkeypatch, capsys
 ) -> None:
