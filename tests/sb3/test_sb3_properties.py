@@ -57,7 +57,7 @@ OBSERVATION_SPACES = st.one_of(
     st.integers(1, 5).map(spaces.MultiBinary),
 )
 ACTION_SPACES = st.one_of(
-    boxes(max_rank=2, dtypes=[np.float32]),
+    boxes(max_rank=2, dtypes=[np.float32, np.float64]),
     st.integers(2, 5).map(spaces.Discrete),
     st.lists(st.integers(2, 4), min_size=1, max_size=3).map(spaces.MultiDiscrete),
     st.integers(1, 4).map(spaces.MultiBinary),
@@ -156,6 +156,8 @@ def test_actor_critic_policy(
 
     assert len(actions) == batch
     assert all(action_space.contains(action) for action in actions)
+    # predict() clips Box actions into the space; the distribution behind them is finite too.
+    assert torch.isfinite(_action_parameters(policy)(tensor)).all()
     assert values.shape == (batch, 1) and torch.isfinite(values).all()
     assert _same_alone_and_in_batch(policy.predict_values, tensor) <= TOLERANCE
     assert _same_alone_and_in_batch(_action_parameters(policy), tensor) <= TOLERANCE
@@ -178,7 +180,7 @@ def _action_parameters(policy: FixupActorCriticPolicy) -> Callable[[torch.Tensor
 @given(
     policy_class=st.sampled_from([FixupSACPolicy, FixupTD3Policy]),
     observation_space=boxes(dtypes=[np.float32, np.float64]),
-    action_space=boxes(max_rank=2, dtypes=[np.float32]),
+    action_space=boxes(max_rank=2, dtypes=[np.float32, np.float64]),
     width=st.integers(1, 16),
     num_blocks=st.integers(1, 3),
     norm=st.sampled_from(PER_SAMPLE_NORMS),
