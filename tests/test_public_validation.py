@@ -34,6 +34,7 @@ from fixup_rl import (
     fold,
 )
 from fixup_rl.agents import resolve_config
+from fixup_rl.bench import LearningRun, SpeedConfig, ThroughputConfig
 from fixup_rl.envs import PhysicsRandomization, make_vec_env
 from fixup_rl.export import export_policy
 from fixup_rl.nn import (
@@ -392,6 +393,38 @@ ROWS: dict[str, Row] = {
         "state",
         "['numpy']",
         "the keys action_space, cuda, envs, numpy, python, torch",
+    ),
+    # Benchmarks.
+    "SpeedConfig batch_sizes": (
+        lambda: SpeedConfig(batch_sizes=(0,)),
+        "batch_sizes",
+        "(0,)",
+        "a sequence of one or more integers >= 1",
+    ),
+    "SpeedConfig device": (lambda: SpeedConfig(device="tpu"), "device", "'tpu'", "one of 'cpu'"),
+    "ThroughputConfig repeats": (
+        lambda: ThroughputConfig(repeats=0),
+        "repeats",
+        "0",
+        "an integer >= 1",
+    ),
+    "ThroughputConfig nets": (
+        lambda: ThroughputConfig(nets=("fixup",)),
+        "nets",
+        "('fixup',)",
+        "includes 'mlp'",
+    ),
+    "LearningRun depth": (
+        lambda: LearningRun("ppo", "Pendulum-v1", "fixup", 0, 64, 0, 1000, 100),
+        "depth",
+        "0",
+        "an integer >= 1",
+    ),
+    "LearningRun net": (
+        lambda: LearningRun("ppo", "Pendulum-v1", "resnet", 8, 64, 0, 1000, 100),
+        "net",
+        "'resnet'",
+        "one of 'sb3', 'fixup'",
     ),
     # Sweeps (Ray Tune is imported only when a sweep runs).
     "Space kind": (lambda: Space("bogus", ()), "kind", "'bogus'", "one of 'fixed', 'grid'"),

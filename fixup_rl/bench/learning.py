@@ -22,7 +22,8 @@ from typing import Any
 
 from stable_baselines3.common.evaluation import evaluate_policy
 
-from fixup_rl.agents import build_agent, make_env, resolve_config
+from fixup_rl._validation import check_choice, check_int
+from fixup_rl.agents import ALGOS, NETS, build_agent, make_env, resolve_config
 
 EVAL_EPISODES = 10
 EVAL_SEED_OFFSET = 1000
@@ -50,6 +51,16 @@ class LearningRun:
     seed: int
     budget: int
     eval_every: int
+
+    def __post_init__(self) -> None:
+        check_choice("algo", self.algo, ALGOS)
+        check_choice("net", self.net, ("sb3", *NETS))
+        shaped = self.net != "sb3"  # SB3's default network ignores depth and width
+        check_int("depth", self.depth, minimum=1 if shaped else 0)
+        check_int("width", self.width, minimum=1 if shaped else 0)
+        check_int("seed", self.seed, minimum=0)
+        check_int("budget", self.budget, minimum=1)
+        check_int("eval_every", self.eval_every, minimum=1)
 
     @property
     def name(self) -> str:

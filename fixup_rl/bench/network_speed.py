@@ -19,6 +19,7 @@ import torch
 from stable_baselines3.common.torch_layers import create_mlp
 from torch import nn
 
+from fixup_rl._validation import check_choice, check_int, check_int_sequence
 from fixup_rl.bench.timing import clock_name, time_interleaved
 from fixup_rl.folding import fold
 from fixup_rl.nn import ResidualMLP, cache_folded_weights
@@ -70,6 +71,14 @@ class SpeedConfig:
     rounds: int = 15
     device: str = "cpu"
     matmul_size: int = 1024
+
+    def __post_init__(self) -> None:
+        check_int_sequence("batch_sizes", self.batch_sizes, minimum=1)
+        check_int_sequence("depths", self.depths, minimum=1)
+        check_int("width", self.width, minimum=1)
+        check_int("rounds", self.rounds, minimum=1)
+        check_choice("device", self.device, ("cpu", "cuda"))
+        check_int("matmul_size", self.matmul_size, minimum=1)
 
 
 def build_network(variant: str, depth: int, width: int) -> nn.Module:

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fixup_rl.agents import build_agent, resolve_config
+from fixup_rl._validation import check_choice, check_int
+from fixup_rl.agents import ALGOS, NETS, build_agent, resolve_config
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,23 @@ class ThroughputConfig:
     steps: dict[str, int] = field(default_factory=lambda: {"ppo": 8192, "sac": 1000})
     repeats: int = 2
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.algos, str) or not self.algos:
+            raise ValueError(
+                f"algos must be a sequence of one or more of {ALGOS}, got {self.algos!r}"
+            )
+        for algo in self.algos:
+            check_choice("algos", algo, ALGOS)
+            check_int(f"steps[{algo!r}]", self.steps.get(algo), minimum=1)
+        if isinstance(self.nets, str) or not self.nets or "mlp" not in self.nets:
+            raise ValueError(
+                f"nets must be a sequence of networks that includes 'mlp' (the reference of "
+                f"every ratio), got {self.nets!r}"
+            )
+        for net in self.nets:
+            check_choice("nets", net, NETS)
+        check_int("repeats", self.repeats, minimum=1)
 
 
 def measure_throughput(
