@@ -59,3 +59,31 @@ def max_batch_dependence(net: nn.Module, batch: torch.Tensor, rows: Iterable[int
 def batch_dependence() -> Callable[..., float]:
     """The function that measures a network's batch dependence (see ``max_batch_dependence``)."""
     return max_batch_dependence
+
+
+def assert_matches_autograd(
+    call: Callable[[torch.Tensor], torch.Tensor],
+    reference: Callable[[torch.Tensor], torch.Tensor],
+    inputs: list[torch.Tensor],
+) -> None:
+    """Check a fast path against its plain-autograd reference, in float64.
+
+    ``inputs[0]`` is the input; the outputs and the gradients with respect to every tensor
+    of ``inputs`` must agree, and ``call``'s gradients must pass ``torch.autograd.gradcheck``.
+    """
+    x = inputs[0]
+    out, expected = call(x), reference(x)
+    grad_out = torch.randn_like(out)
+    grads = torch.autograd.grad(out, inputs, grad_out)
+    expected_grads = torch.autograd.grad(expected, inputs, grad_out)
+
+    torch.testing.assert_close(out, expected, rtol=1e-12, atol=1e-12)
+    for grad, expected_grad in zip(grads, expected_grads, strict=True):
+        torch.testing.assert_close(grad, expected_grad, rtol=1e-10, atol=1e-12)
+    assert torch.autograd.gradcheck(lambda x, *params: call(x), tuple(inputs))
+
+
+@pytest.fixture
+def matches_autograd() -> Callable[..., None]:
+    """The check of a fast path against plain autograd (see ``assert_matches_autograd``)."""
+    return assert_matches_autograd

@@ -25,7 +25,9 @@ def reference(block: FixupBlock, x: torch.Tensor) -> torch.Tensor:
 
 
 def perturbed_block(
-    perturb: Callable[..., None], activation: type[nn.Module], m: int
+    perturb: Callable[..., None],
+    activation: type[nn.Module],
+    m: int,
 ) -> FixupBlock:
     block = FixupBlock(WIDTH, num_blocks=4, m=m, activation_fn=activation).double()
     perturb(block, weight_scale=1.0, other_std=0.3)
@@ -36,21 +38,15 @@ def perturbed_block(
 @pytest.mark.parametrize("m", [2, 3])
 @pytest.mark.parametrize("form", sorted(BATCHES))
 def test_gradients_match_autograd_and_finite_differences(
-    perturb: Callable[..., None], activation: type[nn.Module], m: int, form: str
+    perturb: Callable[..., None],
+    activation: type[nn.Module],
+    m: int,
+    form: str,
+    matches_autograd: Callable[..., None],
 ) -> None:
     block = perturbed_block(perturb, activation, m)
     x = torch.randn(BATCHES[form], WIDTH, dtype=torch.float64, requires_grad=True)
-    inputs = [x, *block.parameters()]
-
-    out, expected = block(x), reference(block, x)
-    grad_out = torch.randn_like(out)
-    grads = torch.autograd.grad(out, inputs, grad_out)
-    expected_grads = torch.autograd.grad(expected, inputs, grad_out)
-
-    torch.testing.assert_close(out, expected, rtol=1e-12, atol=1e-12)
-    for grad, expected_grad in zip(grads, expected_grads, strict=True):
-        torch.testing.assert_close(grad, expected_grad, rtol=1e-10, atol=1e-12)
-    assert torch.autograd.gradcheck(lambda x, *params: block(x), tuple(inputs))
+    matches_autograd(block, lambda x: reference(block, x), [x, *block.parameters()])
 
 
 @pytest.mark.parametrize("batch", [1, 16, 256])

@@ -36,22 +36,15 @@ def perturbed_net(
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("m", [2, 3])
 def test_gradients_match_autograd_and_finite_differences(
-    perturb: Callable[..., None], activation: type[nn.Module], m: int
+    perturb: Callable[..., None],
+    activation: type[nn.Module],
+    m: int,
+    matches_autograd: Callable[..., None],
 ) -> None:
     net = perturbed_net(perturb, activation, m)
     x = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
-    inputs = [x, *net.parameters()]
-
-    out, expected = net(x), block_by_block(net, x)
-    assert type(out.grad_fn).__name__ == "FixupStackLinearBackward"
-    grad_out = torch.randn_like(out)
-    grads = torch.autograd.grad(out, inputs, grad_out)
-    expected_grads = torch.autograd.grad(expected, inputs, grad_out)
-
-    torch.testing.assert_close(out, expected, rtol=1e-12, atol=1e-12)
-    for grad, expected_grad in zip(grads, expected_grads, strict=True):
-        torch.testing.assert_close(grad, expected_grad, rtol=1e-10, atol=1e-12)
-    assert torch.autograd.gradcheck(lambda x, *params: net(x), tuple(inputs))
+    assert type(net(x).grad_fn).__name__ == "FixupStackLinearBackward"
+    matches_autograd(net, lambda x: block_by_block(net, x), [x, *net.parameters()])
 
 
 def test_one_block_and_float32_match_the_reference(perturb: Callable[..., None]) -> None:
