@@ -414,6 +414,12 @@ ROWS: dict[str, Row] = {
         "('fixup',)",
         "includes 'mlp'",
     ),
+    "ThroughputConfig device": (
+        lambda: ThroughputConfig(device="auto"),
+        "device",
+        "'auto'",
+        "one of 'cpu'",
+    ),
     "LearningRun depth": (
         lambda: LearningRun("ppo", "Pendulum-v1", "fixup", 0, 64, 0, 1000, 100),
         "depth",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -16,13 +17,15 @@ from fixup_rl.bench.grid import (
     parse_net,
     parse_task,
 )
-from fixup_rl.bench.learning import run_learning, summarize
+from fixup_rl.bench.learning import LearningRun, resolve_run, run_learning, summarize
 from fixup_rl.bench.network_speed import SpeedConfig, measure_network_speed
 from fixup_rl.bench.report import environment, write_files
 from fixup_rl.bench.targets import check_targets
 from fixup_rl.bench.throughput import ThroughputConfig, measure_throughput
 
 PARTS = ("speed", "throughput", "learning")
+
+T = TypeVar("T")
 
 # --quick: every part, tiny, so that the command and its files can be checked in minutes.
 QUICK_SPEED = SpeedConfig(batch_sizes=(1, 16), depths=(2,), width=64, rounds=3, matmul_size=256)
@@ -51,13 +54,17 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--parts",
         type=_parts,
-        default=PARTS,
+        default=None,
         metavar="PART,...",
-        help=f"which parts to run, of {', '.join(PARTS)} (default: all)",
+        help=f"which parts to run, of {', '.join(PARTS)} (default: all; learning with "
+        "--report-only)",
     )
     parser.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder")
     parser.add_argument(
-        "--device", choices=("cpu", "cuda"), default="cpu", help="network speed device"
+        "--device",
+        choices=("cpu", "cuda"),
+        default="cpu",
+        help="where every part runs: the networks timed, the agents trained (default: cpu)",
     )
     parser.add_argument(
         "--threads",
@@ -66,7 +73,10 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         help="torch CPU threads (default: 1, which also times with the thread's CPU clock)",
     )
     parser.add_argument(
-        "--seeds", type=_positive_int, default=3, help="learning seeds (default: 3)"
+        "--seeds",
+        type=_positive_int,
+        default=None,
+        help="learning seeds 0..SEEDS-1 (default: 3; 1 with --quick)",
     )
     parser.add_argument(
         "--task",
@@ -95,9 +105,15 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
-    """Run ``fixup-rl bench`` as ``args`` say; return the exit status."""
+    """Run ``fixup-rl bench`` as ``args`` say; return the exit status.
+
+    Every option is checked before anything runs; the files are rewritten after each part,
+    so a part that fails keeps the results of those before it.
+    """
     if args.device == "cuda" and not torch.cuda.is_available():
         raise _usage_error("--device cuda: no CUDA device is available here; use --device cpu")
+    parts = _chosen_parts(args.parts, args.report_only)
+    runs = _learning_runs(args) if "learning" in parts else []
     _check_writable(args.out)
     torch.set_num_threads(args.threads)
 
@@ -105,31 +121,78 @@ def run_bench_command(args: argparse.Namespace) -> int:
         "environment": environment(getattr(args, "argv", None)),
         "quick": args.quick,
     }
-    if "speed" in args.parts:
+    if "speed" in parts:
         speed = QUICK_SPEED if args.quick else SpeedConfig()
         speed = SpeedConfig(**{**speed.__dict__, "device": args.device})
         print("network speed (ratios: time / plain MLP)")
         results["network_speed"] = measure_network_speed(speed, print)
-    if "throughput" in args.parts:
+        _write(results, args.out)
+    if "throughput" in parts:
         print("training throughput")
         config = QUICK_THROUGHPUT if args.quick else ThroughputConfig()
+        config = ThroughputConfig(**{**config.__dict__, "device": args.device})
         results["throughput"] = measure_throughput(config, print)
-    if "learning" in args.parts:
-        tasks = args.task or (QUICK_TASKS if args.quick else DEFAULT_TASKS)
-        nets = args.net or (QUICK_NETS if args.quick else DEFAULT_NETS)
-        seeds = range(1 if args.quick else args.seeds)
-        runs = learning_runs(tasks, nets, seeds)
+        _write(results, args.out)
+    if "learning" in parts:
         folder = args.out / "learning"
         if args.report_only:
             runs = [run for run in runs if (folder / f"{run.name}.json").exists()]
         print(f"learning: {len(runs)} runs (records already in {folder} are kept)")
-        records = [run_learning(run, folder, print) for run in runs]
+        records = [
+            run_learning(run, folder, print, args.device, results["environment"]) for run in runs
+        ]
         results["learning"] = summarize(records)
-    results["targets"] = check_targets(results)
 
-    for path in write_files(results, args.out):
+    for path in _write(results, args.out):
         print(f"wrote {path}")
     return 0
+
+
+def _write(results: dict[str, Any], folder: Path) -> list[Path]:
+    results["targets"] = check_targets(results)
+    return write_files(results, folder)
+
+
+def _chosen_parts(parts: tuple[str, ...] | None, report_only: bool) -> tuple[str, ...]:
+    if not report_only:
+        return parts or PARTS
+    if parts not in (None, ("learning",)):
+        raise _usage_error(
+            f"--report-only summarizes the learning records: use it alone or with --parts "
+            f"learning, got --parts {','.join(parts)}"
+        )
+    return ("learning",)
+
+
+def _learning_runs(args: argparse.Namespace) -> list[LearningRun]:
+    # The grid of --task, --net and --seeds, each task and net once, every (task, net) pair
+    # checked against its recipe before anything runs.
+    tasks = _once(args.task or (QUICK_TASKS if args.quick else DEFAULT_TASKS))
+    nets = _once(args.net or (QUICK_NETS if args.quick else DEFAULT_NETS))
+    seeds = range(args.seeds or (1 if args.quick else 3))
+
+    evaluated: dict[tuple[str, str, int], int] = {}
+    for algo, env_id, budget, eval_every in tasks:
+        earlier = evaluated.setdefault((algo, env_id, budget), eval_every)
+        if earlier != eval_every:
+            raise _usage_error(
+                f"--task {algo}:{env_id}:{budget} is given with two evaluation intervals "
+                f"({earlier} and {eval_every}); their records would share one name"
+            )
+    runs = learning_runs(tasks, nets, seeds)
+    for run in runs[: len(tasks) * len(nets)]:  # the first seed: one run per (task, net)
+        try:
+            resolve_run(run, args.device)
+        except ValueError as error:
+            net = "sb3" if run.net == "sb3" else f"{run.net}:{run.depth}"
+            raise _usage_error(
+                f"--task {run.algo}:{run.env_id}:{run.budget} with --net {net}: {error}"
+            ) from error
+    return runs
+
+
+def _once(items: Sequence[T]) -> list[T]:
+    return list(dict.fromkeys(items))
 
 
 def _parts(text: str) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ DEFAULT_TASKS = (
     ("sac", "Pendulum-v1", 20_000, 2_000),
     ("ppo", "Pendulum-v1", 100_000, 10_000),
     ("sac", "Hopper-v5", 100_000, 10_000),
-    ("ppo", "HalfCheetah-v5", 200_000, 20_000),
+    ("ppo", "HalfCheetah-v5", 100_000, 10_000),
 )
 #: (net, depth): SB3's default MlpPolicy, Fixup at 2, 8 and 16 blocks, and the alternatives
 #: at 8 and 16 blocks (the MLP with as many Linear layers).

@@ -7,13 +7,17 @@ normalized) and writes one JSON record. Records already on disk are not run agai
 can be filled in over several sessions and seeds added later.
 
 The network ``"sb3"`` is SB3's default ``MlpPolicy`` (its own ``net_arch`` and activation)
-with the recipe's hyperparameters, as in rl-baselines3-zoo.
+with the recipe's hyperparameters, which are rl-baselines3-zoo's except where the recipe file
+says otherwise (for PPO on Pendulum-v1: VecNormalize on, gSDE off). Each record also keeps
+the machine, the library versions and the command that produced it.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -24,6 +28,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 
 from fixup_rl._validation import check_choice, check_int
 from fixup_rl.agents import ALGOS, NETS, build_agent, make_env, resolve_config
+from fixup_rl.bench.report import environment as current_environment
 
 EVAL_EPISODES = 10
 EVAL_SEED_OFFSET = 1000
@@ -69,15 +74,17 @@ class LearningRun:
         return f"{self.algo}-{self.env_id}-{self.net}-{shape}-b{self.budget}-s{self.seed}"
 
 
-def resolve_run(run: LearningRun) -> dict[str, Any]:
+def resolve_run(run: LearningRun, device: str = "cpu") -> dict[str, Any]:
     """The agent configuration of ``run`` (see :func:`fixup_rl.agents.resolve_config`).
 
     :param run: the run
+    :param device: where the agent trains, ``"cpu"`` or ``"cuda"``
     :return: the configuration
+    :raises ValueError: where the recipe cannot run this algorithm on this task
     """
     if run.net == "sb3":
         config = resolve_config(
-            run.algo, run.env_id, net="mlp", seed=run.seed, n_timesteps=run.budget
+            run.algo, run.env_id, net="mlp", seed=run.seed, n_timesteps=run.budget, device=device
         )
         # SB3's defaults: its own net_arch and activation for this algorithm.
         for key in ("net_arch", "activation_fn"):
@@ -92,11 +99,16 @@ def resolve_run(run: LearningRun) -> dict[str, Any]:
         width=run.width,
         seed=run.seed,
         n_timesteps=run.budget,
+        device=device,
     )
 
 
 def run_learning(
-    run: LearningRun, folder: Path, progress: Callable[[str], None] | None = None
+    run: LearningRun,
+    folder: Path,
+    progress: Callable[[str], None] | None = None,
+    device: str = "cpu",
+    environment: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train and evaluate ``run``, write its record into ``folder`` and return it.
 
@@ -105,13 +117,20 @@ def run_learning(
     :param run: the run
     :param folder: the folder of the records
     :param progress: called with a line of text after each evaluation (or None)
-    :return: the record: the run, its curve, the final and best returns, seconds, config
+    :param device: where the agent trains, ``"cpu"`` or ``"cuda"``
+    :param environment: the machine, versions and command to record (see
+        :func:`fixup_rl.bench.report.environment`); by default this process's, with its
+        command line
+    :return: the record: the run, its curve, the final and best returns, seconds, config and
+        environment
     """
     path = folder / f"{run.name}.json"
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
 
-    config = resolve_run(run)
+    if environment is None:
+        environment = {**current_environment([]), "command": shlex.join(["python", *sys.argv])}
+    config = resolve_run(run, device)
     model, env = build_agent(config)
     curve = []
     start = time.perf_counter()
@@ -131,6 +150,7 @@ def run_learning(
         "curve": curve,
         "seconds": round(time.perf_counter() - start, 1),
         "config": config,
+        "environment": environment,
     }
     folder.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".json.tmp")
@@ -150,6 +170,8 @@ def _evaluate(model: Any, env: Any, config: dict[str, Any]) -> tuple[float, floa
 
 def summarize(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Group records by everything but the seed: mean and std of the final and best returns.
+
+    The std is the sample standard deviation over seeds (``None`` for a single seed).
 
     :param records: run records
     :return: one row per group, sorted by algo, env, budget, net and depth, with the seeds,
@@ -179,9 +201,9 @@ def summarize(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 ),
                 "seeds": [record["seed"] for record in group],
                 "final_mean": statistics.fmean(finals),
-                "final_std": statistics.pstdev(finals) if len(finals) > 1 else 0.0,
+                "final_std": _std(finals),
                 "best_mean": statistics.fmean(bests),
-                "best_std": statistics.pstdev(bests) if len(bests) > 1 else 0.0,
+                "best_std": _std(bests),
                 "curve": _mean_curve(group),
             }
         )
@@ -197,6 +219,10 @@ def _mean_curve(group: list[dict[str, Any]]) -> list[dict[str, float]]:
             next(p["mean_return"] for p in record["curve"] if p["timesteps"] == step)
             for record in group
         ]
-        spread = statistics.pstdev(returns) if len(returns) > 1 else 0.0
+        spread = _std(returns) or 0.0  # a single run draws no band
         curve.append({"timesteps": step, "mean": statistics.fmean(returns), "std": spread})
     return curve
+
+
+def _std(values: list[float]) -> float | None:
+    return statistics.stdev(values) if len(values) > 1 else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -42,7 +43,7 @@ def environment(argv: list[str] | None = None) -> dict[str, Any]:
     argv = sys.argv[1:] if argv is None else argv
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "command": " ".join(["fixup-rl", *argv]),
+        "command": shlex.join(["fixup-rl", *argv]),
         "machine": {
             "platform": platform.platform(),
             "processor": _cpu_model(),
@@ -117,8 +118,10 @@ def markdown(results: dict[str, Any]) -> str:
     if results.get("targets"):
         lines += ["## Targets", "", "| target | where | value | met |", "|---|---|---|---|"]
         for check in results["targets"]:
-            met = "yes" if check["met"] else "**no**"
-            lines.append(f"| {check['target']} | {check['where']} | {check['value']:.2f} | {met} |")
+            met = {True: "yes", False: "**no**", None: "n/a"}[check["met"]]
+            value = check["value"]
+            shown = f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"  # no rounding past
+            lines.append(f"| {check['target']} | {check['where']} | {shown} | {met} |")
         lines.append("")
     if "network_speed" in results:
         lines += _speed_section(results["network_speed"])
@@ -136,7 +139,8 @@ def _speed_section(speed: dict[str, Any]) -> list[str]:
         "",
         f"Median time per call ({speed['clock']}, {speed['device']}, {speed['threads']} "
         f"thread(s)) relative to the plain MLP with the same Linear layers; the MLP's own time "
-        f"and GFLOP/s in the last columns. A {speed.get('matmul_gflops', 0):.1f} GFLOP/s large "
+        f"and GFLOP/s and the unfolded Fixup network's GFLOP/s in the last columns. A "
+        f"{speed.get('matmul_gflops', 0):.1f} GFLOP/s large "
         f"matrix product was measured in the same run. Inference: eval mode under "
         f"`torch.no_grad()`; train: forward and backward in train mode.",
         "",
@@ -186,9 +190,11 @@ def _learning_section(summary: list[dict[str, Any]]) -> list[str]:
         "## Learning",
         "",
         "Deterministic evaluation return (10 episodes) at the end of the budget and the best "
-        "evaluation during training, mean ± std over seeds. `sb3` is SB3's default MlpPolicy "
-        "with the recipe's hyperparameters; the zoo column is rl-baselines3-zoo's published "
-        "figure for that setting (one agent).",
+        "evaluation during training, mean ± sample std over seeds (– for one seed). `sb3` is "
+        "SB3's default MlpPolicy with the recipe's hyperparameters, which differ from "
+        "rl-baselines3-zoo's where the recipe file says so (PPO on Pendulum-v1: VecNormalize "
+        "on, gSDE off); the zoo column is the zoo's published figure for SB3's default with "
+        "the zoo's own hyperparameters at that budget (one agent, std over episodes).",
         "",
         "| algo | env | budget | net | depth × width | seeds | final | best | zoo |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -198,11 +204,15 @@ def _learning_section(summary: list[dict[str, Any]]) -> list[str]:
         shape = "default" if row["net"] == "sb3" else f"{row['depth']} × {row['width']}"
         lines.append(
             f"| {row['algo']} | {row['env_id']} | {row['budget']} | {row['net']} | {shape} | "
-            f"{len(row['seeds'])} | {row['final_mean']:.1f} ± {row['final_std']:.1f} | "
-            f"{row['best_mean']:.1f} ± {row['best_std']:.1f} | "
+            f"{len(row['seeds'])} | {_spread(row['final_mean'], row['final_std'])} | "
+            f"{_spread(row['best_mean'], row['best_std'])} | "
             f"{f'{zoo[0]:.1f} ± {zoo[1]:.1f}' if zoo else '–'} |"
         )
     return [*lines, "", f"![learning]({LEARNING_PLOT})", ""]
+
+
+def _spread(mean: float, std: float | None) -> str:
+    return f"{mean:.1f} ± {std:.1f}" if std is not None else f"{mean:.1f} ± –"
 
 
 def _duration(seconds: float) -> str:

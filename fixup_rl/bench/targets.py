@@ -20,7 +20,8 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Compare the results with the speed and learning targets.
 
     :param results: the results of :func:`fixup_rl.bench.run_bench`
-    :return: one row per check: ``target``, ``where``, ``value``, ``met``
+    :return: one row per check: ``target``, ``where``, ``value``, ``met`` (True, False, or
+        None for a learning check with a single seed on either side)
     """
     checks: list[dict[str, Any]] = []
     for row in results.get("network_speed", {}).get("rows", []):
@@ -68,15 +69,31 @@ def _learning_checks(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
             shape = f"{depth} × {width}"
             value = row["final_mean"]
             if net == "fixup" and depth in LEARNING_DEPTHS and sb3 is not None:
-                limit = sb3["final_mean"] - sb3["final_std"]
-                label = f"fixup {shape} final return >= sb3 mean - std ({limit:.1f})"
-                checks.append(_check(label, where, value, value >= limit))
+                limit = _mean_less_std(sb3)
+                label = f"fixup {shape} final return >= sb3 mean - std ({_shown(limit)})"
+                checks.append(_check(label, where, value, _compare(value, limit, row, ">=")))
             fixup = rows.get(("fixup", depth, width))
             if net == "none" and fixup is not None:
-                limit = fixup["final_mean"] - fixup["final_std"]
-                label = f"none {shape} final return < fixup {shape} mean - std ({limit:.1f})"
-                checks.append(_check(label, where, value, value < limit))
+                limit = _mean_less_std(fixup)
+                label = f"none {shape} final return < fixup {shape} mean - std ({_shown(limit)})"
+                checks.append(_check(label, where, value, _compare(value, limit, row, "<")))
     return checks
+
+
+def _mean_less_std(row: dict[str, Any]) -> float | None:
+    # None where a single seed gives no std to compare within.
+    return None if row["final_std"] is None else row["final_mean"] - row["final_std"]
+
+
+def _shown(limit: float | None) -> str:
+    return "one seed: no std" if limit is None else f"{limit:.1f}"
+
+
+def _compare(value: float, limit: float | None, row: dict[str, Any], op: str) -> bool | None:
+    # None (not judged) unless both sides have at least two seeds.
+    if limit is None or row["final_std"] is None:
+        return None
+    return value >= limit if op == ">=" else value < limit
 
 
 def _at_most(target: str, where: str, value: float, limit: float) -> dict[str, Any]:
@@ -87,5 +104,5 @@ def _at_least(target: str, where: str, value: float, limit: float) -> dict[str, 
     return {"target": f"{target} >= {limit}", "where": where, "value": value, "met": value >= limit}
 
 
-def _check(target: str, where: str, value: float, met: bool) -> dict[str, Any]:
+def _check(target: str, where: str, value: float, met: bool | None) -> dict[str, Any]:
     return {"target": target, "where": where, "value": value, "met": met}

@@ -30,6 +30,8 @@ class ThroughputConfig:
     :param steps: measured env steps per algorithm
     :param repeats: measurements per network (the best is reported), interleaved
     :param overrides: hyperparameter overrides per algorithm (e.g. a smaller ``n_steps``)
+    :param device: where the agents train, ``"cpu"`` or ``"cuda"`` (never SB3's ``"auto"``, so
+        that a machine with a GPU still measures what it was asked to)
     """
 
     algos: Sequence[str] = ("ppo", "sac")
@@ -40,6 +42,7 @@ class ThroughputConfig:
     steps: dict[str, int] = field(default_factory=lambda: {"ppo": 8192, "sac": 1000})
     repeats: int = 2
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         if isinstance(self.algos, str) or not self.algos:
@@ -57,6 +60,7 @@ class ThroughputConfig:
         for net in self.nets:
             check_choice("nets", net, NETS)
         check_int("repeats", self.repeats, minimum=1)
+        check_choice("device", self.device, ("cpu", "cuda"))
 
 
 def measure_throughput(
@@ -86,6 +90,7 @@ def measure_throughput(
             "depth": resolved["depth"],
             "width": resolved["width"],
             "n_envs": resolved["n_envs"],
+            "device": config.device,
             "steps": config.steps[algo],
             "wall_steps_per_s": wall,
             "cpu_steps_per_s": cpu,
@@ -98,7 +103,11 @@ def measure_throughput(
 
 
 def _measure(algo: str, net: str, config: ThroughputConfig) -> dict[str, Any]:
-    overrides: dict[str, Any] = {"net": net, **config.overrides.get(algo, {})}
+    overrides: dict[str, Any] = {
+        "net": net,
+        "device": config.device,
+        **config.overrides.get(algo, {}),
+    }
     for key in ("depth", "width"):
         if algo in getattr(config, key):
             overrides[key] = getattr(config, key)[algo]

@@ -51,6 +51,8 @@ def test_quick_bench_writes_every_file(tmp_path: Path, capsys: pytest.CaptureFix
     )
     assert sorted(row["net"] for row in results["learning"]) == ["fixup", "sb3"]
     assert results["targets"] and all(isinstance(c["met"], bool) for c in results["targets"])
+    record = next((tmp_path / "learning").glob("*.json"))
+    assert json.loads(record.read_text())["environment"] == results["environment"]
 
     report = (tmp_path / "bench.md").read_text()
     for section in (
@@ -69,9 +71,66 @@ def test_report_only_trains_nothing(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "bench.json").read_text())["learning"] == []
 
 
+def test_report_only_runs_no_other_part(tmp_path: Path) -> None:
+    assert main(["bench", "--report-only", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "bench.json").read_text())
+    assert "network_speed" not in results and "throughput" not in results
+    assert results["learning"] == []
+
+
+def test_a_task_or_net_given_twice_runs_once(tmp_path: Path, monkeypatch) -> None:
+    seen = []
+    monkeypatch.setattr(
+        "fixup_rl.bench.cli.run_learning", lambda run, *args: seen.append(run) or fake(run)
+    )
+    task, net = ["--task", "ppo:Pendulum-v1:100"], ["--net", "fixup:2"]
+    args = ["bench", "--parts", "learning", "--seeds", "2", "--out", str(tmp_path)]
+    assert main([*args, *task, *task, *net, *net]) == 0
+    assert [(run.net, run.seed) for run in seen] == [("fixup", 0), ("fixup", 1)]
+    assert json.loads((tmp_path / "bench.json").read_text())["learning"][0]["seeds"] == [0, 1]
+
+
+def test_quick_takes_the_seeds_it_is_given(tmp_path: Path, monkeypatch) -> None:
+    seen = []
+    monkeypatch.setattr(
+        "fixup_rl.bench.cli.run_learning", lambda run, *args: seen.append(run) or fake(run)
+    )
+    args = ["bench", "--quick", "--parts", "learning", "--net", "fixup:2", "--out", str(tmp_path)]
+    assert main([*args, "--seeds", "2"]) == 0
+    assert [run.seed for run in seen] == [0, 1]
+
+
+def fake(run) -> dict:
+    return {
+        **run.__dict__,
+        "final_mean_return": -100.0 - run.seed,
+        "best_mean_return": -100.0,
+        "curve": [{"timesteps": run.budget, "mean_return": -100.0 - run.seed}],
+    }
+
+
+def test_a_failing_part_keeps_the_parts_before_it(tmp_path: Path, monkeypatch) -> None:
+    def fail(*args) -> None:
+        raise RuntimeError("the throughput part broke")
+
+    monkeypatch.setattr("fixup_rl.bench.cli.measure_throughput", fail)
+    with pytest.raises(RuntimeError, match="throughput part broke"):
+        main(["bench", "--quick", "--parts", "speed,throughput", "--out", str(tmp_path)])
+    assert json.loads((tmp_path / "bench.json").read_text())["network_speed"]["rows"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (
+            ["--parts", "learning", "--task", "sac:CartPole-v1:10", "--net", "sb3"],
+            "--task sac:CartPole-v1:10 with --net sb3: sac needs a continuous (Box) action",
+        ),
+        (
+            ["--task", "ppo:Pendulum-v1:100:50", "--task", "ppo:Pendulum-v1:100:20"],
+            "--task ppo:Pendulum-v1:100 is given with two evaluation intervals (50 and 20)",
+        ),
+        (["--report-only", "--parts", "speed"], "--report-only summarizes the learning"),
         (["--parts", "speed,gpu"], "--parts: must be a comma-separated list"),
         (["--seeds", "0"], "--seeds: must be a positive integer, got '0'"),
         (["--task", "ppo:Nope-v0:10"], "--task"),

@@ -39,13 +39,14 @@ def test_summarize_groups_over_seeds() -> None:
     assert [(row["net"], row["seeds"]) for row in rows] == [("fixup", [0, 1]), ("none", [0])]
     fixup = rows[0]
     assert fixup["final_mean"] == -150.0
-    assert fixup["final_std"] == 50.0
+    assert fixup["final_std"] == pytest.approx(50.0 * 2**0.5)  # the sample std over seeds
     assert fixup["best_mean"] == -150.0
     assert fixup["curve"] == [
-        {"timesteps": 50, "mean": -400.0, "std": 100.0},
-        {"timesteps": 100, "mean": -150.0, "std": 50.0},
+        {"timesteps": 50, "mean": -400.0, "std": pytest.approx(100.0 * 2**0.5)},
+        {"timesteps": 100, "mean": -150.0, "std": pytest.approx(50.0 * 2**0.5)},
     ]
-    assert rows[1]["final_std"] == 0.0
+    assert rows[1]["final_std"] is None  # one seed: no spread to report
+    assert rows[1]["curve"][0]["std"] == 0.0  # and no band in the plot
 
 
 def test_grid_runs_seed_by_seed() -> None:
@@ -101,6 +102,11 @@ def test_a_real_run_writes_its_record_once(tmp_path: Path) -> None:
     assert json.loads(path.read_text()) == first
     assert [point["timesteps"] for point in first["curve"]] == [64, 128]
     assert first["config"]["policy_kwargs"]["num_blocks"] == 1
+    assert first["config"]["device"] == "cpu"  # never SB3's "auto", which takes a GPU
+    environment = first["environment"]  # how the record was made, in the record itself
+    assert environment["versions"]["torch"] == torch.__version__
+    assert environment["machine"]["cpus"] >= 1
+    assert environment["command"].startswith("python ")
 
     path.write_text(json.dumps({**first, "final_mean_return": 123.0}))
     assert run_learning(run, tmp_path)["final_mean_return"] == 123.0  # read, not rerun

@@ -41,7 +41,7 @@ def test_targets_met_and_missed() -> None:
     assert checks[("Fixup steps/s / MlpPolicy >= 0.9", "PPO Pendulum-v1, depth 2")] is False
 
 
-def learning_row(net: str, depth: int, mean: float, std: float) -> dict:
+def learning_row(net: str, depth: int, mean: float, std: float | None) -> dict:
     width = 0 if net == "sb3" else 64
     return {
         "algo": "ppo",
@@ -80,3 +80,12 @@ def test_learning_targets_against_sb3_and_against_none() -> None:
 def test_no_learning_target_without_an_sb3_row_to_compare_with() -> None:
     checks = check_targets({"learning": [learning_row("fixup", 8, -200.0, 1.0)]})
     assert checks == []
+
+
+def test_a_single_seed_is_not_judged() -> None:
+    summary = [learning_row("sb3", 0, -200.0, None), learning_row("fixup", 8, -900.0, 10.0)]
+    summary += [learning_row("fixup", 16, -190.0, None), learning_row("none", 16, -9.0, 1.0)]
+    checks = check_targets({"learning": summary})
+
+    assert [check["met"] for check in checks] == [None, None, None]
+    assert "one seed: no std" in checks[0]["target"]
