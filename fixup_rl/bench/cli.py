@@ -91,9 +91,10 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         "--net",
         action="append",
         type=parse_net,
-        metavar="sb3|NET:DEPTH",
-        help="a learning network (repeatable; default: "
-        + ", ".join("sb3" if n == "sb3" else f"{n}:{d}" for n, d in DEFAULT_NETS)
+        metavar="sb3|zoo|NET:DEPTH",
+        help="a learning network (repeatable; sb3 and zoo are SB3's default MlpPolicy with the "
+        "recipe's and with rl-baselines3-zoo's settings; default: "
+        + ", ".join(n if d == 0 else f"{n}:{d}" for n, d in DEFAULT_NETS)
         + ")",
     )
     parser.add_argument(
@@ -184,7 +185,7 @@ def _learning_runs(args: argparse.Namespace) -> list[LearningRun]:
         try:
             resolve_run(run, args.device)
         except ValueError as error:
-            net = "sb3" if run.net == "sb3" else f"{run.net}:{run.depth}"
+            net = run.net if run.depth == 0 else f"{run.net}:{run.depth}"
             raise _usage_error(
                 f"--task {run.algo}:{run.env_id}:{run.budget} with --net {net}: {error}"
             ) from error

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from fixup_rl.agents import ALGOS, NETS
-from fixup_rl.bench.learning import LearningRun
+from fixup_rl.bench.learning import BASELINES, ZOO_SETTINGS, LearningRun
 from fixup_rl.envs import check_env_id
 
 #: (algo, env_id, budget, eval_every): the tasks of the full benchmark.
@@ -16,10 +16,12 @@ DEFAULT_TASKS = (
     ("sac", "Hopper-v5", 100_000, 10_000),
     ("ppo", "HalfCheetah-v5", 100_000, 10_000),
 )
-#: (net, depth): SB3's default MlpPolicy, Fixup at 2, 8 and 16 blocks, and the alternatives
-#: at 8 and 16 blocks (the MLP with as many Linear layers).
+#: (net, depth): SB3's default MlpPolicy (with the recipe's and with rl-baselines3-zoo's
+#: settings), Fixup at 2, 8 and 16 blocks, and the alternatives at 8 and 16 blocks (the MLP
+#: with as many Linear layers).
 DEFAULT_NETS = (
     ("sb3", 0),
+    ("zoo", 0),
     ("fixup", 2),
     ("fixup", 8),
     ("fixup", 16),
@@ -41,6 +43,9 @@ def learning_runs(
 ) -> list[LearningRun]:
     """Every run of the grid, seed by seed (all of seed 0 first), so a cut run still compares.
 
+    The ``"zoo"`` baseline runs only on the tasks of :data:`ZOO_SETTINGS`; elsewhere it would
+    repeat the ``"sb3"`` run.
+
     :param tasks: (algo, env_id, budget, eval_every) per task
     :param nets: (net, depth) per network
     :param seeds: the seeds
@@ -51,6 +56,7 @@ def learning_runs(
         for seed in seeds
         for algo, env_id, budget, eval_every in tasks
         for net, depth in nets
+        if net != "zoo" or (algo, env_id) in ZOO_SETTINGS
     ]
 
 
@@ -75,13 +81,13 @@ def parse_task(text: str) -> tuple[str, str, int, int]:
 
 
 def parse_net(text: str) -> tuple[str, int]:
-    """An argparse type: ``sb3`` or ``NET:DEPTH`` such as ``fixup:8``."""
-    if text == "sb3":
-        return "sb3", 0
+    """An argparse type: ``sb3``, ``zoo`` or ``NET:DEPTH`` such as ``fixup:8``."""
+    if text in BASELINES:
+        return text, 0
     net, _, depth = text.partition(":")
     if net not in NETS:
         raise argparse.ArgumentTypeError(
-            f"must be sb3 or NET:DEPTH with NET one of {', '.join(NETS)}, got {text!r}"
+            f"must be sb3, zoo or NET:DEPTH with NET one of {', '.join(NETS)}, got {text!r}"
         )
     return net, _positive(depth, text)
 

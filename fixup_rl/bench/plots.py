@@ -83,7 +83,9 @@ def plot_learning(summary: list[dict[str, Any]], path: Path, caption: str = "") 
             steps = [p["timesteps"] for p in row["curve"]]
             mean = [p["mean"] for p in row["curve"]]
             std = [p["std"] for p in row["curve"]]
-            label = "SB3 default" if row["net"] == "sb3" else f"{row['net']} d{row['depth']}"
+            label = {"sb3": "SB3 default", "zoo": "SB3 default, zoo settings"}.get(
+                row["net"], f"{row['net']} d{row['depth']}"
+            )
             line = axis.plot(steps, mean, marker=".", label=f"{label} ({len(row['seeds'])})")[0]
             low = [m - s for m, s in zip(mean, std, strict=True)]
             high = [m + s for m, s in zip(mean, std, strict=True)]

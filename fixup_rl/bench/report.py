@@ -191,17 +191,18 @@ def _learning_section(summary: list[dict[str, Any]]) -> list[str]:
         "",
         "Deterministic evaluation return (10 episodes) at the end of the budget and the best "
         "evaluation during training, mean ± sample std over seeds (– for one seed). `sb3` is "
-        "SB3's default MlpPolicy with the recipe's hyperparameters, which differ from "
-        "rl-baselines3-zoo's where the recipe file says so (PPO on Pendulum-v1: VecNormalize "
-        "on, gSDE off); the zoo column is the zoo's published figure for SB3's default with "
-        "the zoo's own hyperparameters at that budget (one agent, std over episodes).",
+        "SB3's default MlpPolicy with the recipe's hyperparameters; `zoo` is the same policy "
+        "with rl-baselines3-zoo's settings where the recipe departs from them (PPO on "
+        "Pendulum-v1: no VecNormalize, gSDE; HalfCheetah-v5: a 256-256 ReLU network). The zoo "
+        "column is the zoo's published figure for SB3's default with its own settings at that "
+        "budget (one agent, std over episodes).",
         "",
         "| algo | env | budget | net | depth × width | seeds | final | best | zoo |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in summary:
         zoo = ZOO_REFERENCE.get((row["algo"], row["env_id"], row["budget"]))
-        shape = "default" if row["net"] == "sb3" else f"{row['depth']} × {row['width']}"
+        shape = "default" if row["depth"] == 0 else f"{row['depth']} × {row['width']}"
         lines.append(
             f"| {row['algo']} | {row['env_id']} | {row['budget']} | {row['net']} | {shape} | "
             f"{len(row['seeds'])} | {_spread(row['final_mean'], row['final_std'])} | "

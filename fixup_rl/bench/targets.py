@@ -54,7 +54,8 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _learning_checks(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # Per task and budget: each Fixup network of LEARNING_DEPTHS against SB3's default
-    # MlpPolicy (its final return at most one std over seeds below SB3's mean), and each
+    # MlpPolicy, with the recipe's settings ("sb3") and with the zoo's ("zoo") where that was
+    # run (its final return at most one std over seeds below the baseline's mean), and each
     # "none" network against the Fixup network of its depth and width (below it by more
     # than the Fixup network's std).
     checks: list[dict[str, Any]] = []
@@ -64,13 +65,13 @@ def _learning_checks(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
         tasks.setdefault(task, {})[(row["net"], row["depth"], row["width"])] = row
     for (algo, env_id, budget), rows in tasks.items():
         where = f"{algo.upper()} {env_id}, {budget} steps"
-        sb3 = next((row for (net, _, _), row in rows.items() if net == "sb3"), None)
+        baselines = [(net, row) for (net, _, _), row in rows.items() if net in ("sb3", "zoo")]
         for (net, depth, width), row in rows.items():
             shape = f"{depth} × {width}"
             value = row["final_mean"]
-            if net == "fixup" and depth in LEARNING_DEPTHS and sb3 is not None:
-                limit = _mean_less_std(sb3)
-                label = f"fixup {shape} final return >= sb3 mean - std ({_shown(limit)})"
+            for name, baseline in baselines if net == "fixup" and depth in LEARNING_DEPTHS else ():
+                limit = _mean_less_std(baseline)
+                label = f"fixup {shape} final return >= {name} mean - std ({_shown(limit)})"
                 checks.append(_check(label, where, value, _compare(value, limit, row, ">=")))
             fixup = rows.get(("fixup", depth, width))
             if net == "none" and fixup is not None:

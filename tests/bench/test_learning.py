@@ -68,6 +68,40 @@ def test_sb3_default_network() -> None:
     assert "activation_fn" not in config["policy_kwargs"]
 
 
+def test_zoo_baseline_undoes_the_recipe_departures() -> None:
+    sb3 = resolve_run(LearningRun("ppo", "Pendulum-v1", "sb3", 0, 0, 0, 100, 50))
+    zoo = resolve_run(LearningRun("ppo", "Pendulum-v1", "zoo", 0, 0, 0, 100, 50))
+
+    assert sb3["normalize"] and "use_sde" not in sb3["hyperparams"]  # the recipe's choices
+    assert zoo["normalize"] is False  # the zoo's: no VecNormalize, gSDE resampled every 4 steps
+    assert (zoo["hyperparams"]["use_sde"], zoo["hyperparams"]["sde_sample_freq"]) == (True, 4)
+    assert zoo["policy"] == "MlpPolicy" and zoo["net"] == "zoo"
+    assert {k: v for k, v in zoo["hyperparams"].items() if "sde" not in k} == sb3["hyperparams"]
+
+
+def test_zoo_baseline_builds_the_zoo_network_for_halfcheetah() -> None:
+    from fixup_rl.agents import build_agent
+
+    config = resolve_run(LearningRun("ppo", "HalfCheetah-v5", "zoo", 0, 0, 0, 100, 50))
+    model, env = build_agent(config)
+    env.close()
+
+    policy_net = model.policy.mlp_extractor.policy_net
+    assert [layer.out_features for layer in policy_net if isinstance(layer, torch.nn.Linear)] == [
+        256,
+        256,
+    ]
+    assert any(isinstance(layer, torch.nn.ReLU) for layer in policy_net)
+    assert model.policy.log_std.detach().eq(-2.0).all()
+
+
+def test_the_zoo_baseline_runs_only_where_it_differs_from_sb3() -> None:
+    tasks = [("ppo", "Pendulum-v1", 100, 50), ("sac", "Pendulum-v1", 100, 50)]
+    runs = learning_runs(tasks, [("sb3", 0), ("zoo", 0)], [0])
+    assert [(run.algo, run.net) for run in runs] == [("ppo", "sb3"), ("ppo", "zoo"), ("sac", "sb3")]
+    assert parse_net("zoo") == ("zoo", 0)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -89,3 +89,18 @@ def test_a_single_seed_is_not_judged() -> None:
 
     assert [check["met"] for check in checks] == [None, None, None]
     assert "one seed: no std" in checks[0]["target"]
+
+
+def test_fixup_is_checked_against_both_baselines() -> None:
+    summary = [
+        learning_row("sb3", 0, -400.0, 50.0),
+        learning_row("zoo", 0, -150.0, 20.0),
+        learning_row("fixup", 8, -200.0, 30.0),
+    ]
+    checks = check_targets({"learning": summary})
+    found = {c["target"]: c["met"] for c in checks}
+
+    assert found == {
+        "fixup 8 × 64 final return >= sb3 mean - std (-450.0)": True,
+        "fixup 8 × 64 final return >= zoo mean - std (-170.0)": False,
+    }
