@@ -60,8 +60,8 @@ class LearningRun:
     :param env_id: the task
     :param net: a baseline of :data:`BASELINES` (SB3's default MlpPolicy) or a net of
         :data:`fixup_rl.agents.NETS`
-    :param depth: residual blocks (0 for a baseline)
-    :param width: width of every layer (0 for a baseline)
+    :param depth: residual blocks (ignored for a baseline)
+    :param width: width of every layer (ignored for a baseline)
     :param seed: the seed
     :param budget: env steps
     :param eval_every: env steps between evaluations
