@@ -145,3 +145,21 @@ def test_bad_options_are_one_line_errors(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_an_out_folder_that_is_a_file_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    taken = tmp_path / "results"
+    taken.write_text("not a folder")
+    assert main(["bench", "--quick", "--out", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write to --out {taken}" in err
+    assert "Traceback" not in err
+    assert taken.read_text() == "not a folder"  # and nothing was lost
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_a_gpu_is_a_one_line_error(capsys: pytest.CaptureFixture) -> None:
+    assert main(["bench", "--quick", "--device", "cuda"]) == 2
+    assert "--device cuda: no CUDA device is available here" in capsys.readouterr().err
