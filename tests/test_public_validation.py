@@ -430,7 +430,7 @@ ROWS: dict[str, Row] = {
         lambda: LearningRun("ppo", "Pendulum-v1", "resnet", 8, 64, 0, 1000, 100),
         "net",
         "'resnet'",
-        "one of 'sb3', 'fixup'",
+        "one of 'sb3', 'zoo', 'fixup'",
     ),
     # Sweeps (Ray Tune is imported only when a sweep runs).
     "Space kind": (lambda: Space("bogus", ()), "kind", "'bogus'", "one of 'fixed', 'grid'"),

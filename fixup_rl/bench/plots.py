@@ -71,9 +71,13 @@ def plot_learning(summary: list[dict[str, Any]], path: Path, caption: str = "") 
     :param path: the PNG file to write
     :param caption: a line under the plot: how the figures were made (command, machine)
     """
+    from matplotlib import colormaps
     from matplotlib.figure import Figure
 
     tasks = sorted({(row["algo"], row["env_id"], row["budget"]) for row in summary})
+    # One colour per network in every panel (20 of them before any repeats), baselines dashed.
+    networks = list(dict.fromkeys((row["net"], row["depth"]) for row in summary))
+    colours = colormaps["tab20"]
     figure = Figure(figsize=(5.0 * len(tasks), 4.0), layout="constrained")
     axes = figure.subplots(1, len(tasks), squeeze=False)[0]
     for axis, (algo, env_id, budget) in zip(axes, tasks, strict=True):
@@ -86,10 +90,18 @@ def plot_learning(summary: list[dict[str, Any]], path: Path, caption: str = "") 
             label = {"sb3": "SB3 default", "zoo": "SB3 default, zoo settings"}.get(
                 row["net"], f"{row['net']} d{row['depth']}"
             )
-            line = axis.plot(steps, mean, marker=".", label=f"{label} ({len(row['seeds'])})")[0]
+            colour = colours(networks.index((row["net"], row["depth"])) % colours.N)
+            axis.plot(
+                steps,
+                mean,
+                marker=".",
+                color=colour,
+                linestyle="--" if row["depth"] == 0 else "-",
+                label=f"{label} ({len(row['seeds'])})",
+            )
             low = [m - s for m, s in zip(mean, std, strict=True)]
             high = [m + s for m, s in zip(mean, std, strict=True)]
-            axis.fill_between(steps, low, high, color=line.get_color(), alpha=0.15)
+            axis.fill_between(steps, low, high, color=colour, alpha=0.15)
         axis.set_title(f"{algo.upper()} {env_id}")
         axis.set_xlabel("env steps")
         axis.set_ylabel("evaluation return (mean ± std over seeds)")
