@@ -69,32 +69,30 @@ def _learning_checks(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for (net, depth, width), row in rows.items():
             shape = f"{depth} × {width}"
             value = row["final_mean"]
-            for name, baseline in baselines if net == "fixup" and depth in LEARNING_DEPTHS else ():
-                limit = _mean_less_std(baseline)
-                label = f"fixup {shape} final return >= {name} mean - std ({_shown(limit)})"
-                checks.append(_check(label, where, value, _compare(value, limit, row, ">=")))
+            if net == "fixup" and depth in LEARNING_DEPTHS:
+                for name, baseline in baselines:
+                    limit, judged = _mean_less_std(baseline), _judged(row, baseline)
+                    label = f"fixup {shape} final return >= {name} mean - std ({_shown(baseline)})"
+                    checks.append(_check(label, where, value, judged and value >= limit))
             fixup = rows.get(("fixup", depth, width))
             if net == "none" and fixup is not None:
-                limit = _mean_less_std(fixup)
-                label = f"none {shape} final return < fixup {shape} mean - std ({_shown(limit)})"
-                checks.append(_check(label, where, value, _compare(value, limit, row, "<")))
+                limit, judged = _mean_less_std(fixup), _judged(row, fixup)
+                label = f"none {shape} final return < fixup {shape} mean - std ({_shown(fixup)})"
+                checks.append(_check(label, where, value, judged and value < limit))
     return checks
 
 
-def _mean_less_std(row: dict[str, Any]) -> float | None:
-    # None where a single seed gives no std to compare within.
-    return None if row["final_std"] is None else row["final_mean"] - row["final_std"]
+def _judged(row: dict[str, Any], other: dict[str, Any]) -> bool | None:
+    # Both sides need two seeds or more (a std) to be compared; None where either has one.
+    return None if row["final_std"] is None or other["final_std"] is None else True
 
 
-def _shown(limit: float | None) -> str:
-    return "one seed: no std" if limit is None else f"{limit:.1f}"
+def _mean_less_std(row: dict[str, Any]) -> float:
+    return row["final_mean"] - (row["final_std"] or 0.0)
 
 
-def _compare(value: float, limit: float | None, row: dict[str, Any], op: str) -> bool | None:
-    # None (not judged) unless both sides have at least two seeds.
-    if limit is None or row["final_std"] is None:
-        return None
-    return value >= limit if op == ">=" else value < limit
+def _shown(row: dict[str, Any]) -> str:
+    return "one seed: no std" if row["final_std"] is None else f"{_mean_less_std(row):.1f}"
 
 
 def _at_most(target: str, where: str, value: float, limit: float) -> dict[str, Any]:
