@@ -167,7 +167,8 @@ def test_predict_is_independent_of_n_envs(algo: str, perturb) -> None:
     together, _ = model.predict(observations, deterministic=True)
     for n_envs in (1, 3):
         apart, _ = model.predict(observations[:n_envs], deterministic=True)
-        np.testing.assert_allclose(apart, together[:n_envs], atol=1e-6, rtol=0)
+        # float32 rounding differs between a batch of 1 and of 8 (different matmul kernels)
+        np.testing.assert_allclose(apart, together[:n_envs], atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("algo", ALGOS)
