@@ -20,9 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from torch import nn
 
-from fixup_rl.bench.network_speed import IN_DIM, build_network
+from fixup_rl.bench.network_speed import IN_DIM, build_network, inference_call, train_step_call
 from fixup_rl.bench.report import environment
 from fixup_rl.bench.timing import time_interleaved
 
@@ -33,22 +32,6 @@ OUT = Path(__file__).parent / "results" / "speed"
 CONFIGS = ((256, 2, 1), (256, 2, 16), (256, 8, 1), (256, 8, 16), (64, 2, 64), (64, 8, 64))
 
 
-def train_step(net: nn.Module, x: torch.Tensor) -> Callable[[], None]:
-    def call() -> None:
-        net.zero_grad(set_to_none=True)
-        net(x).sum().backward()
-
-    return call
-
-
-def inference(net: nn.Module, x: torch.Tensor) -> Callable[[], None]:
-    def call() -> None:
-        with torch.no_grad():
-            net(x)
-
-    return call
-
-
 def first_call_seconds(call: Callable[[], None]) -> float:
     start = time.perf_counter()
     call()
@@ -57,7 +40,7 @@ def first_call_seconds(call: Callable[[], None]) -> float:
 
 def measure(width: int, depth: int, batch: int, mode: str) -> dict[str, float]:
     x = torch.randn(batch, IN_DIM)
-    make = train_step if mode == "train" else inference
+    make = train_step_call if mode == "train" else inference_call
     nets = {
         "mlp": build_network("mlp", depth, width),
         "fixup": build_network("fixup" if mode == "train" else "fixup_cached", depth, width),

@@ -181,7 +181,7 @@ def _learning_runs(args: argparse.Namespace) -> list[LearningRun]:
                 f"({earlier} and {eval_every}); their records would share one name"
             )
     runs = learning_runs(tasks, nets, seeds)
-    for run in runs[: len(tasks) * len(nets)]:  # the first seed: one run per (task, net)
+    for run in (run for run in runs if run.seed == 0):  # one run per (task, net)
         try:
             resolve_run(run, args.device)
         except ValueError as error:

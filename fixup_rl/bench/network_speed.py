@@ -147,13 +147,19 @@ def _calls(nets: dict[str, nn.Module], x: torch.Tensor, mode: str) -> dict[str, 
     calls: dict[str, Callable[[], Any]] = {}
     for name, net in nets.items():
         if mode == "inference":
-            calls[name] = _inference(copy.deepcopy(net).eval(), x)
+            calls[name] = inference_call(copy.deepcopy(net).eval(), x)
         elif name not in INFERENCE_ONLY:
-            calls[name] = _train_step(net.train(), x)
+            calls[name] = train_step_call(net.train(), x)
     return calls
 
 
-def _inference(net: nn.Module, x: torch.Tensor) -> Callable[[], Any]:
+def inference_call(net: nn.Module, x: torch.Tensor) -> Callable[[], Any]:
+    """One inference call of ``net`` on ``x`` (under ``torch.no_grad()``), as a function.
+
+    :param net: the network, in the mode it is to be timed in
+    :param x: the input batch
+    :return: a function running one call
+    """
     if isinstance(net, ResidualMLP):
         # A deep copy of a cached network gets its own cache, as it should.
         cache_folded_weights(net, enabled=any(_cached(block) for block in net.blocks))
@@ -170,7 +176,14 @@ def _cached(block: nn.Module) -> bool:
     return bool(cache is not None and cache.enabled)
 
 
-def _train_step(net: nn.Module, x: torch.Tensor) -> Callable[[], Any]:
+def train_step_call(net: nn.Module, x: torch.Tensor) -> Callable[[], Any]:
+    """One training step of ``net`` on ``x`` (forward and backward of the sum), as a function.
+
+    :param net: the network, in train mode
+    :param x: the input batch
+    :return: a function running one step
+    """
+
     def call() -> Any:
         net.zero_grad(set_to_none=True)
         net(x).sum().backward()

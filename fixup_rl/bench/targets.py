@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fixup_rl.bench.learning import BASELINES
+
 #: Forward+backward at batch 256: Fixup at most this many times the plain MLP.
 TRAIN_RATIO = 1.10
 #: Inference at batch 1 and 16: folded Fixup at most this many times the plain MLP.
@@ -65,7 +67,7 @@ def _learning_checks(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
         tasks.setdefault(task, {})[(row["net"], row["depth"], row["width"])] = row
     for (algo, env_id, budget), rows in tasks.items():
         where = f"{algo.upper()} {env_id}, {budget} steps"
-        baselines = [(net, row) for (net, _, _), row in rows.items() if net in ("sb3", "zoo")]
+        baselines = [(net, row) for (net, _, _), row in rows.items() if net in BASELINES]
         for (net, depth, width), row in rows.items():
             shape = f"{depth} × {width}"
             value = row["final_mean"]

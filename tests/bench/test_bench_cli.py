@@ -78,11 +78,26 @@ def test_report_only_runs_no_other_part(tmp_path: Path) -> None:
     assert results["learning"] == []
 
 
-def test_a_task_or_net_given_twice_runs_once(tmp_path: Path, monkeypatch) -> None:
+@pytest.fixture
+def learning_runs_seen(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The runs ``fixup-rl bench`` asks for, each answered with a made-up record."""
     seen = []
-    monkeypatch.setattr(
-        "fixup_rl.bench.cli.run_learning", lambda run, *args: seen.append(run) or fake(run)
-    )
+
+    def fake(run, *args) -> dict:
+        seen.append(run)
+        return {
+            **run.__dict__,
+            "final_mean_return": -100.0 - run.seed,
+            "best_mean_return": -100.0,
+            "curve": [{"timesteps": run.budget, "mean_return": -100.0 - run.seed}],
+        }
+
+    monkeypatch.setattr("fixup_rl.bench.cli.run_learning", fake)
+    return seen
+
+
+def test_a_task_or_net_given_twice_runs_once(tmp_path: Path, learning_runs_seen: list) -> None:
+    seen = learning_runs_seen
     task, net = ["--task", "ppo:Pendulum-v1:100"], ["--net", "fixup:2"]
     args = ["bench", "--parts", "learning", "--seeds", "2", "--out", str(tmp_path)]
     assert main([*args, *task, *task, *net, *net]) == 0
@@ -90,23 +105,11 @@ def test_a_task_or_net_given_twice_runs_once(tmp_path: Path, monkeypatch) -> Non
     assert json.loads((tmp_path / "bench.json").read_text())["learning"][0]["seeds"] == [0, 1]
 
 
-def test_quick_takes_the_seeds_it_is_given(tmp_path: Path, monkeypatch) -> None:
-    seen = []
-    monkeypatch.setattr(
-        "fixup_rl.bench.cli.run_learning", lambda run, *args: seen.append(run) or fake(run)
-    )
+def test_quick_takes_the_seeds_it_is_given(tmp_path: Path, learning_runs_seen: list) -> None:
+    seen = learning_runs_seen
     args = ["bench", "--quick", "--parts", "learning", "--net", "fixup:2", "--out", str(tmp_path)]
     assert main([*args, "--seeds", "2"]) == 0
     assert [run.seed for run in seen] == [0, 1]
-
-
-def fake(run) -> dict:
-    return {
-        **run.__dict__,
-        "final_mean_return": -100.0 - run.seed,
-        "best_mean_return": -100.0,
-        "curve": [{"timesteps": run.budget, "mean_return": -100.0 - run.seed}],
-    }
 
 
 def test_a_failing_part_keeps_the_parts_before_it(tmp_path: Path, monkeypatch) -> None:
